@@ -1,0 +1,85 @@
+/**
+ * The sans-IO process and executor interfaces (ARCHITECTURE.md, "The process interface").
+ *
+ * A protocol process is a deterministic state machine: its inputs (`submit`, `handle`, `onTimer`)
+ * take the current time from the host, and its outputs are drained FIFO. It never reads a clock,
+ * never draws unseeded randomness and never performs I/O, so the simulator and the runtime drive the
+ * very same code.
+ */
+import type { Command, Key, OpResult } from './command.js';
+import type { Config, ProtocolName } from './config.js';
+import type { ProcessId, Rifl, ShardId } from './ids.js';
+
+/** Milliseconds, always handed in by the host. */
+export type Time = number;
+
+/** A periodic event a process declares; the host calls `onTimer(timer)` every `everyMs`. */
+export interface TimerSpec {
+  readonly timer: string;
+  readonly everyMs: number;
+}
+
+/** Every protocol message is plain data tagged with the paper's name in `type`. */
+export interface Message {
+  readonly type: string;
+}
+
+/** What a process asks its host to do. `to` may include the sender itself. */
+export type Output<Msg extends Message, Info> =
+  | { readonly kind: 'send'; readonly to: readonly ProcessId[]; readonly msg: Msg }
+  | { readonly kind: 'execute'; readonly info: Info };
+
+/** Per-process protocol counters the hosts report. */
+export interface ProtocolMetrics {
+  /** Commands this process coordinated that committed on the fast path. */
+  fastPath: number;
+  /** Commands this process coordinated that needed the slow path (consensus). */
+  slowPath: number;
+}
+
+/** A protocol process, driven by a host. */
+export interface Process<Msg extends Message, Info> {
+  readonly id: ProcessId;
+  /** The periodic events this process needs. */
+  readonly timers: readonly TimerSpec[];
+  /** All processes sorted by distance from this one, itself first; called once before any input. */
+  discover(sortedByDistance: readonly ProcessId[]): void;
+  /** A command from a client connected to this process. */
+  submit(cmd: Command, now: Time): void;
+  /** A message from a process (possibly this one). */
+  handle(from: ProcessId, msg: Msg, now: Time): void;
+  /** One of the declared periodic events. */
+  onTimer(timer: string, now: Time): void;
+  /** Outputs since the last call, in the order they were produced; clears them. */
+  drain(): readonly Output<Msg, Info>[];
+  /** Counters since the start. */
+  metrics(): ProtocolMetrics;
+}
+
+/** A partial result: the results of one command's operations on one key, in op order. */
+export interface ExecutionResult {
+  readonly rifl: Rifl;
+  readonly key: Key;
+  readonly results: readonly OpResult[];
+}
+
+/** Owns the application state and decides when a committed command may run. */
+export interface Executor<Info> {
+  handle(info: Info, now: Time): void;
+  /** Partial results since the last call, in execution order; clears them. */
+  drain(): readonly ExecutionResult[];
+}
+
+/** Everything a host needs to run one protocol. */
+export interface ProtocolDefinition<Msg extends Message = Message, Info = unknown> {
+  readonly name: ProtocolName;
+  /** One line for people: the paper and what distinguishes the protocol. */
+  readonly summary: string;
+  createProcess(id: ProcessId, config: Config): Process<Msg, Info>;
+  createExecutor(id: ProcessId, config: Config, shard: ShardId): Executor<Info>;
+  /**
+   * For executors whose state is independent per key (Tempo): the shard an info belongs to.
+   * Absent when the executor cannot be split; the host then runs exactly one.
+   */
+  readonly shardOf?: (info: Info, shards: number) => ShardId;
+}

@@ -1,0 +1,76 @@
+/**
+ * Quorum arithmetic, in one place (PROTOCOLS.md §1.3, §1.4).
+ *
+ * | Protocol | Fast quorum        | Slow / phase-2 | Phase-1 / recovery |
+ * |----------|--------------------|----------------|--------------------|
+ * | FPaxos   | none               | f+1            | n−f                |
+ * | EPaxos   | F + ⌊(F+1)/2⌋, F=⌊n/2⌋ | F+1        | F+1                |
+ * | Atlas    | ⌊n/2⌋ + f          | f+1            | n−f                |
+ * | Tempo    | ⌊n/2⌋ + f          | f+1            | n−f                |
+ */
+import type { ProcessId } from './ids.js';
+import { invariant } from './invariant.js';
+
+/** Number of processes that may fail while EPaxos stays safe and live: F = ⌊n/2⌋. */
+export function epaxosMaxFaults(n: number): number {
+  return Math.floor(n / 2);
+}
+
+/** EPaxos's optimized fast quorum F + ⌊(F+1)/2⌋ (equals ⌊3n/4⌋ for odd n, not for all even n). */
+export function epaxosFastQuorumSize(n: number): number {
+  const F = epaxosMaxFaults(n);
+  return F + Math.floor((F + 1) / 2);
+}
+
+/** EPaxos's slow (Accept) quorum F + 1. */
+export function epaxosSlowQuorumSize(n: number): number {
+  return epaxosMaxFaults(n) + 1;
+}
+
+/** Atlas's and Tempo's fast quorum ⌊n/2⌋ + f, coordinator included. */
+export function leaderlessFastQuorumSize(n: number, f: number): number {
+  return Math.floor(n / 2) + f;
+}
+
+/**
+ * Fast-path threshold of Atlas and Tempo: |fastQuorum| − ⌊n/2⌋, which is f for the standard quorum.
+ * Atlas: every dependency reported at least this many times. Tempo: the highest proposal made by at
+ * least this many processes.
+ */
+export function fastPathThreshold(n: number, fastQuorumSize: number): number {
+  return fastQuorumSize - Math.floor(n / 2);
+}
+
+/** Flexible Paxos phase-2 (and slow-path) quorum f + 1. */
+export function writeQuorumSize(f: number): number {
+  return f + 1;
+}
+
+/** Flexible Paxos phase-1 (and recovery) quorum n − f; it intersects every (f+1)-quorum. */
+export function phase1QuorumSize(n: number, f: number): number {
+  return n - f;
+}
+
+/** Tempo's stability threshold ⌊n/2⌋ + 1: a timestamp is stable once a majority voted up to it. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/**
+ * The `size` closest processes to a process, given all processes sorted by distance from it
+ * (itself first, as {@link sortByDistance} returns). The process is always in its own quorums.
+ */
+export function closestQuorum(sortedByDistance: readonly ProcessId[], size: number): ProcessId[] {
+  invariant(size >= 1 && size <= sortedByDistance.length, () => `quorum of ${size} from ${sortedByDistance.length} processes`);
+  return sortedByDistance.slice(0, size);
+}
+
+/**
+ * Sorts `all` by `(distance from self, id)` and moves `self` to the front, so that a process always
+ * belongs to its own quorums even when another process shares its region (PROTOCOLS.md §1.4).
+ */
+export function sortByDistance(self: ProcessId, all: readonly ProcessId[], distance: (to: ProcessId) => number): ProcessId[] {
+  const others = all.filter((p) => p !== self);
+  others.sort((a, b) => distance(a) - distance(b) || a - b);
+  return [self, ...others];
+}

@@ -1,0 +1,152 @@
+/**
+ * The replica: one process, its executor shard(s) and the pending-client bookkeeping, driven alike
+ * by the simulator and the runtime so that neither re-implements routing.
+ *
+ * Contract, per input (`submit`, `handle`, `onTimer`):
+ * 1. the input goes to the process;
+ * 2. the process's outputs are taken FIFO: a send is split into the copy for this process, which is
+ *    delivered here at once (queued behind outputs already taken), and the copy for the others,
+ *    which is emitted for the host; an execute goes to the executor shard that owns it;
+ * 3. executor partial results are gathered per rifl; once every key of a command submitted here has
+ *    answered, a reply is emitted.
+ * Outputs for the host come out of `drain()` in the order they were produced.
+ */
+import type { Command } from './command.js';
+import type { ProcessId, Rifl, ShardId } from './ids.js';
+import { invariant } from './invariant.js';
+import type { ExecutionResult, Executor, Message, Process, Time } from './process.js';
+
+/** What a replica asks its host to do. */
+export type ReplicaOutput<Msg extends Message> =
+  | { readonly kind: 'send'; readonly to: readonly ProcessId[]; readonly msg: Msg }
+  | { readonly kind: 'reply'; readonly rifl: Rifl; readonly results: readonly ExecutionResult[] };
+
+export interface ReplicaOptions<Info> {
+  /** Executor shards; one unless the protocol's executor is key-partitioned. */
+  readonly executors: readonly Executor<Info>[];
+  /** Which shard handles an info; required with more than one executor. */
+  readonly shardOf?: (info: Info, shards: number) => ShardId;
+  /** Observes every partial result this replica's executors produce, in execution order. */
+  readonly onExecuted?: (result: ExecutionResult) => void;
+  /** Limit on commands submitted here and not yet answered. */
+  readonly pendingMax?: number;
+}
+
+interface Pending {
+  remainingKeys: number;
+  readonly results: ExecutionResult[];
+}
+
+const NOTHING: readonly never[] = Object.freeze([]);
+
+export class Replica<Msg extends Message, Info> {
+  readonly id: ProcessId;
+  private readonly executors: readonly Executor<Info>[];
+  private readonly shardOf: ((info: Info, shards: number) => ShardId) | undefined;
+  private readonly onExecuted: ((result: ExecutionResult) => void) | undefined;
+  private readonly pendingMax: number;
+  private readonly pending = new Map<Rifl, Pending>();
+  private outputs: ReplicaOutput<Msg>[] = [];
+  /** Messages this process sent to itself, delivered FIFO before the input returns. */
+  private readonly selfQueue: Msg[] = [];
+
+  constructor(
+    readonly process: Process<Msg, Info>,
+    options: ReplicaOptions<Info>,
+  ) {
+    this.id = process.id;
+    invariant(options.executors.length >= 1, 'a replica needs an executor');
+    invariant(options.executors.length === 1 || options.shardOf !== undefined, 'several executors need shardOf');
+    this.executors = options.executors;
+    this.shardOf = options.shardOf;
+    this.onExecuted = options.onExecuted;
+    this.pendingMax = options.pendingMax ?? 1_000_000;
+  }
+
+  /** Number of commands submitted here that have not been answered yet. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** A command from a client connected to this replica. A rifl already pending is not registered twice. */
+  submit(cmd: Command, now: Time): void {
+    if (!this.pending.has(cmd.rifl)) {
+      invariant(this.pending.size < this.pendingMax, () => `pending commands exceed the limit pendingMax=${this.pendingMax}`);
+      this.pending.set(cmd.rifl, { remainingKeys: cmd.keys.length, results: [] });
+    }
+    this.process.submit(cmd, now);
+    this.pump(now);
+  }
+
+  /** A message from another process. */
+  handle(from: ProcessId, msg: Msg, now: Time): void {
+    this.process.handle(from, msg, now);
+    this.pump(now);
+  }
+
+  /** A periodic event the process declared. */
+  onTimer(timer: string, now: Time): void {
+    this.process.onTimer(timer, now);
+    this.pump(now);
+  }
+
+  /** Partial results produced outside an input (asynchronous executors in the runtime). */
+  deliverResults(results: readonly ExecutionResult[]): void {
+    for (const result of results) this.gather(result);
+  }
+
+  drain(): readonly ReplicaOutput<Msg>[] {
+    const drained = this.outputs;
+    if (drained.length === 0) return NOTHING;
+    this.outputs = [];
+    return drained;
+  }
+
+  private pump(now: Time): void {
+    for (;;) {
+      const outputs = this.process.drain();
+      for (const output of outputs) {
+        if (output.kind === 'send') this.route(output.to, output.msg);
+        else this.execute(output.info, now);
+      }
+      const next = this.selfQueue.shift();
+      if (next === undefined) return;
+      this.process.handle(this.id, next, now);
+    }
+  }
+
+  private route(to: readonly ProcessId[], msg: Msg): void {
+    const selfIndex = to.indexOf(this.id);
+    if (selfIndex < 0) {
+      this.outputs.push({ kind: 'send', to, msg });
+      return;
+    }
+    this.selfQueue.push(msg);
+    if (to.length > 1) {
+      const others = to.slice();
+      others.splice(selfIndex, 1);
+      this.outputs.push({ kind: 'send', to: others, msg });
+    }
+  }
+
+  private execute(info: Info, now: Time): void {
+    const shards = this.executors.length;
+    const shard = shards === 1 ? 0 : this.shardOf!(info, shards);
+    const executor = this.executors[shard];
+    invariant(executor !== undefined, () => `no executor shard ${shard} of ${shards}`);
+    executor.handle(info, now);
+    for (const result of executor.drain()) this.gather(result);
+  }
+
+  private gather(result: ExecutionResult): void {
+    this.onExecuted?.(result);
+    const pending = this.pending.get(result.rifl);
+    if (pending === undefined) return; // submitted elsewhere, or already answered
+    pending.results.push(result);
+    pending.remainingKeys--;
+    if (pending.remainingKeys === 0) {
+      this.pending.delete(result.rifl);
+      this.outputs.push({ kind: 'reply', rifl: result.rifl, results: pending.results });
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/** Flexible Multi-Paxos: the leader-based baseline. */
+import type { ProtocolDefinition } from '../../core/process.js';
+import { SlotExecutor } from './executor.js';
+import { FPaxosProcess } from './fpaxos.js';
+import type { FPaxosMessage, SlotInfo } from './messages.js';
+
+export const fpaxos: ProtocolDefinition<FPaxosMessage, SlotInfo> = {
+  name: 'fpaxos',
+  summary: 'Flexible Multi-Paxos: one leader, phase-2 quorum of its f+1 closest processes',
+  createProcess: (id, config) => new FPaxosProcess(id, config),
+  createExecutor: (id) => new SlotExecutor(id),
+};

@@ -1,0 +1,421 @@
+/**
+ * The deterministic discrete-event simulator.
+ *
+ * Processes sit in regions of a planet; clients sit in regions too and each talks to its closest
+ * process. Every message between processes takes the one-way delay of its link (RTT/2 of the measured
+ * matrix, plus optional seeded jitter), links are FIFO, and events are ordered by (time, insertion
+ * sequence), so a run depends on nothing but its options and seed: same seed, same bytes.
+ *
+ * Time inside the simulator is integer nanoseconds; protocols are handed milliseconds.
+ */
+import type { Command } from '../core/command.js';
+import type { Config } from '../core/config.js';
+import { Histogram } from '../core/histogram.js';
+import { riflClient, type ProcessId, type Rifl } from '../core/ids.js';
+import { invariant, UsageError } from '../core/invariant.js';
+import { sortByDistance } from '../core/quorum.js';
+import { Replica, type ReplicaOutput } from '../core/replica.js';
+import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
+import { Rng } from '../core/rng.js';
+import { EventQueue, type Scheduled } from './event-queue.js';
+import type { Planet } from './planet.js';
+import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
+
+const NS_PER_MS = 1_000_000;
+
+export interface SimulationOptions {
+  // The protocol's message and info types are opaque to the simulator.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly protocol: ProtocolDefinition<any, any>;
+  readonly config: Config;
+  readonly planet: Planet;
+  /** Region of each process, process i+1 in processRegions[i]; length n. */
+  readonly processRegions: readonly string[];
+  /** Regions that host clients. */
+  readonly clientRegions: readonly string[];
+  readonly clientsPerRegion: number;
+  readonly workload: WorkloadOptions;
+  readonly seed: string | number;
+  /** Extra delay per message, uniform in [0, jitterPct% of the link delay]; FIFO per link is kept. */
+  readonly jitterPct?: number;
+  /** Keep the full operation history (invocations, completions, results). */
+  readonly recordHistory?: boolean;
+  /** Round-trip every message through JSON, to catch messages that are not plain data. */
+  readonly strict?: boolean;
+  /** Give up when simulated time passes this many milliseconds. */
+  readonly maxSimTimeMs?: number;
+  /** Observers outside the replicas (checkers). */
+  readonly observer?: SimulationObserver;
+}
+
+export interface SimulationObserver {
+  /** A partial result produced by `process`'s executor, in its execution order. */
+  onExecuted?(process: ProcessId, result: ExecutionResult, timeMs: number): void;
+}
+
+/** One completed client operation. */
+export interface HistoryEntry {
+  readonly client: number;
+  readonly rifl: Rifl;
+  readonly region: string;
+  readonly process: ProcessId;
+  readonly command: Command;
+  readonly invokeMs: number;
+  readonly completeMs: number;
+  readonly results: readonly ExecutionResult[];
+}
+
+/** Everything a run measured; formatting lives in report.ts. */
+export interface SimulationResult {
+  readonly protocol: string;
+  readonly config: Config;
+  readonly planet: string;
+  readonly seed: string | number;
+  readonly processRegions: readonly string[];
+  readonly clientRegions: readonly string[];
+  readonly clientsPerRegion: number;
+  readonly workload: WorkloadOptions;
+  readonly commandsCompleted: number;
+  readonly commandsSubmitted: number;
+  /** Simulated time of the last reply. */
+  readonly durationNs: number;
+  readonly latencyNs: Histogram;
+  readonly latencyNsByRegion: ReadonlyMap<string, Histogram>;
+  readonly messagesByType: ReadonlyMap<string, number>;
+  readonly messagesTotal: number;
+  readonly fastPaths: number;
+  readonly slowPaths: number;
+  /** Events processed (messages, client arrivals and replies, timers). */
+  readonly events: number;
+  readonly history: readonly HistoryEntry[] | undefined;
+  /** Processes whose executors answered every key of every submitted command. */
+  readonly processesCaughtUp: number;
+}
+
+// Event kinds.
+const DELIVER = 0;
+const CLIENT_ARRIVE = 1;
+const CLIENT_REPLY = 2;
+const TIMER = 3;
+
+interface SimEvent extends Scheduled {
+  kind: number;
+  /** process index (DELIVER, CLIENT_ARRIVE, TIMER) or client index (CLIENT_REPLY) */
+  target: number;
+  /** sender process id (DELIVER), client index (CLIENT_ARRIVE), timer index (TIMER) */
+  from: number;
+  payload: unknown;
+}
+
+interface SimClient {
+  readonly id: number;
+  readonly region: string;
+  readonly regionIndex: number;
+  readonly processIndex: number;
+  readonly workload: ClientWorkload;
+  readonly latency: Histogram;
+  invokeNs: number;
+  command: Command | undefined;
+  lastArrivalNs: number;
+  lastReplyNs: number;
+}
+
+export class Simulation {
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly replicas: Replica<Message, unknown>[] = [];
+  private readonly clients: SimClient[] = [];
+  private readonly n: number;
+  /** linkNs[from * n + to] between process indices. */
+  private readonly linkNs: Float64Array;
+  private readonly linkLastArrivalNs: Float64Array;
+  private readonly processRegionIndex: number[];
+  private readonly timerSpecs: Array<ReadonlyArray<{ timer: string; everyNs: number }>> = [];
+  private readonly jitterRng: Rng;
+  private readonly jitterFraction: number;
+  private readonly messagesByType = new Map<string, number>();
+  private messagesTotal = 0;
+  private events = 0;
+  private nowNs = 0;
+  private lastReplyNs = 0;
+  private clientsDone = 0;
+  private completed = 0;
+  private submitted = 0;
+  private expectedKeyResults = 0;
+  private readonly keyResults: number[];
+  private readonly history: HistoryEntry[] | undefined;
+  private ran = false;
+
+  constructor(private readonly options: SimulationOptions) {
+    const { config, planet, processRegions } = options;
+    validateWorkload(options.workload);
+    if (processRegions.length !== config.n) {
+      throw new UsageError(`${processRegions.length} process regions given for n=${config.n}; give one region per process`);
+    }
+    if (!Number.isInteger(options.clientsPerRegion) || options.clientsPerRegion < 0 || options.clientsPerRegion > 100_000) {
+      throw new UsageError(`clients per region must be an integer from 0 to 100000 (got ${options.clientsPerRegion})`);
+    }
+    const jitterPct = options.jitterPct ?? 0;
+    if (!(jitterPct >= 0 && jitterPct <= 1000)) throw new UsageError(`jitter must be a percentage from 0 to 1000 (got ${jitterPct})`);
+    this.jitterFraction = jitterPct / 100;
+    const rng = new Rng(options.seed);
+    this.jitterRng = rng.fork('jitter');
+    this.n = config.n;
+    this.processRegionIndex = processRegions.map((r) => planet.regionIndex(r));
+    this.linkNs = new Float64Array(this.n * this.n);
+    this.linkLastArrivalNs = new Float64Array(this.n * this.n);
+    for (let from = 0; from < this.n; from++) {
+      for (let to = 0; to < this.n; to++) {
+        this.linkNs[from * this.n + to] = planet.oneWayNs(this.processRegionIndex[from]!, this.processRegionIndex[to]!);
+      }
+    }
+    this.keyResults = new Array<number>(this.n).fill(0);
+    this.history = options.recordHistory ? [] : undefined;
+
+    const ids = Array.from({ length: this.n }, (_, i) => i + 1);
+    for (const id of ids) {
+      const process = options.protocol.createProcess(id, config);
+      const shards = options.protocol.shardOf === undefined ? 1 : config.executorShards;
+      const executors = Array.from({ length: shards }, (_, shard) => options.protocol.createExecutor(id, config, shard));
+      const onExecuted = (result: ExecutionResult) => {
+        this.keyResults[id - 1]!++;
+        options.observer?.onExecuted?.(id, result, this.nowNs / NS_PER_MS);
+      };
+      const replica = new Replica<Message, unknown>(process, {
+        executors,
+        ...(options.protocol.shardOf === undefined ? {} : { shardOf: options.protocol.shardOf }),
+        onExecuted,
+      });
+      const sorted = sortByDistance(id, ids, (to) => this.linkNs[(id - 1) * this.n + (to - 1)]!);
+      process.discover(sorted);
+      this.replicas.push(replica);
+      this.timerSpecs.push(
+        process.timers.map((t) => {
+          invariant(t.everyMs > 0, () => `timer ${t.timer} must have a positive period`);
+          return { timer: t.timer, everyNs: Math.round(t.everyMs * NS_PER_MS) };
+        }),
+      );
+    }
+
+    const zipf = options.workload.zipfTheta === undefined ? undefined : new ZipfTable(options.workload.zipfTheta, options.workload.zipfKeys);
+    for (const region of options.clientRegions) {
+      const regionIndex = planet.regionIndex(region);
+      let closest = 0;
+      for (let p = 1; p < this.n; p++) {
+        const best = planet.oneWayNs(regionIndex, this.processRegionIndex[closest]!);
+        const here = planet.oneWayNs(regionIndex, this.processRegionIndex[p]!);
+        if (here < best) closest = p;
+      }
+      for (let i = 0; i < options.clientsPerRegion; i++) {
+        const id = this.clients.length + 1;
+        this.clients.push({
+          id,
+          region,
+          regionIndex,
+          processIndex: closest,
+          workload: new ClientWorkload(id, options.workload, rng.fork(`client/${id}`), zipf),
+          latency: new Histogram(),
+          invokeNs: 0,
+          command: undefined,
+          lastArrivalNs: 0,
+          lastReplyNs: 0,
+        });
+      }
+    }
+  }
+
+  /** Runs to completion (every client finished, every process caught up) and returns the measurements. */
+  run(): SimulationResult {
+    invariant(!this.ran, 'a Simulation runs once');
+    this.ran = true;
+    const maxNs = (this.options.maxSimTimeMs ?? 3_600_000) * NS_PER_MS;
+    for (let p = 0; p < this.n; p++) {
+      const specs = this.timerSpecs[p]!;
+      for (let t = 0; t < specs.length; t++) this.schedule(specs[t]!.everyNs, TIMER, p, t, undefined);
+    }
+    for (const client of this.clients) this.issue(client);
+
+    const queue = this.queue;
+    for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
+      if (event.time > maxNs) {
+        throw new SimulationStuckError(
+          `simulation passed ${maxNs / NS_PER_MS} ms of simulated time with ${this.submitted - this.completed} commands unanswered and ` +
+            `${this.n - this.caughtUp()} processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
+        );
+      }
+      this.nowNs = event.time;
+      this.events++;
+      switch (event.kind) {
+        case DELIVER: {
+          let msg = event.payload as Message;
+          if (this.options.strict) msg = JSON.parse(JSON.stringify(msg)) as Message;
+          const replica = this.replicas[event.target]!;
+          replica.handle(event.from, msg, event.time / NS_PER_MS);
+          this.flush(event.target, replica.drain());
+          break;
+        }
+        case CLIENT_ARRIVE: {
+          const replica = this.replicas[event.target]!;
+          this.submitted++;
+          replica.submit(event.payload as Command, event.time / NS_PER_MS);
+          this.flush(event.target, replica.drain());
+          break;
+        }
+        case CLIENT_REPLY:
+          this.onReply(this.clients[event.target]!, event.payload as readonly ExecutionResult[]);
+          break;
+        case TIMER: {
+          if (!this.active()) break;
+          const spec = this.timerSpecs[event.target]![event.from]!;
+          const replica = this.replicas[event.target]!;
+          replica.onTimer(spec.timer, event.time / NS_PER_MS);
+          this.flush(event.target, replica.drain());
+          this.schedule(event.time + spec.everyNs, TIMER, event.target, event.from, undefined);
+          break;
+        }
+      }
+    }
+    if (this.clientsDone < this.clients.length) {
+      throw new SimulationStuckError(
+        `simulation ran out of events with ${this.clients.length - this.clientsDone} clients unfinished ` +
+          `(${this.submitted - this.completed} commands unanswered); the protocol lost liveness (seed ${String(this.options.seed)})`,
+      );
+    }
+    return this.result();
+  }
+
+  /** Timers keep firing while clients still run or some process has not executed everything yet. */
+  private active(): boolean {
+    return this.clientsDone < this.clients.length || this.caughtUp() < this.n;
+  }
+
+  private caughtUp(): number {
+    let count = 0;
+    for (const done of this.keyResults) if (done >= this.expectedKeyResults) count++;
+    return count;
+  }
+
+  private schedule(time: number, kind: number, target: number, from: number, payload: unknown): void {
+    this.queue.push({ time, seq: 0, kind, target, from, payload });
+  }
+
+  private jitter(baseNs: number): number {
+    return this.jitterFraction === 0 ? 0 : Math.floor(this.jitterRng.next() * baseNs * this.jitterFraction);
+  }
+
+  private flush(index: number, outputs: readonly ReplicaOutput<Message>[]): void {
+    for (const output of outputs) {
+      if (output.kind === 'send') this.send(index, output.to, output.msg);
+      else this.reply(index, output.rifl, output.results);
+    }
+  }
+
+  private send(fromIndex: number, to: readonly ProcessId[], msg: Message): void {
+    const count = this.messagesByType.get(msg.type);
+    this.messagesByType.set(msg.type, (count ?? 0) + to.length);
+    this.messagesTotal += to.length;
+    const fromId = fromIndex + 1;
+    const row = fromIndex * this.n;
+    for (let i = 0; i < to.length; i++) {
+      const toIndex = to[i]! - 1;
+      const link = row + toIndex;
+      const base = this.linkNs[link]!;
+      let arrival = this.nowNs + base + this.jitter(base);
+      // FIFO per link: never overtake an earlier message on the same link.
+      const last = this.linkLastArrivalNs[link]!;
+      if (arrival < last) arrival = last;
+      this.linkLastArrivalNs[link] = arrival;
+      this.schedule(arrival, DELIVER, toIndex, fromId, msg);
+    }
+  }
+
+  private reply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[]): void {
+    const client = this.clients[riflClient(rifl) - 1];
+    invariant(client !== undefined, () => `reply for unknown client of rifl ${rifl}`);
+    const base = this.options.planet.oneWayNs(this.processRegionIndex[processIndex]!, client.regionIndex);
+    let arrival = this.nowNs + base + this.jitter(base);
+    if (arrival < client.lastReplyNs) arrival = client.lastReplyNs;
+    client.lastReplyNs = arrival;
+    this.schedule(arrival, CLIENT_REPLY, client.id - 1, processIndex, results);
+  }
+
+  private issue(client: SimClient): void {
+    const command = client.workload.next();
+    client.command = command;
+    if (command === undefined) {
+      this.clientsDone++;
+      return;
+    }
+    this.expectedKeyResults += command.keys.length;
+    client.invokeNs = this.nowNs;
+    const base = this.options.planet.oneWayNs(client.regionIndex, this.processRegionIndex[client.processIndex]!);
+    let arrival = this.nowNs + base + this.jitter(base);
+    if (arrival < client.lastArrivalNs) arrival = client.lastArrivalNs;
+    client.lastArrivalNs = arrival;
+    this.schedule(arrival, CLIENT_ARRIVE, client.processIndex, client.id - 1, command);
+  }
+
+  private onReply(client: SimClient, results: readonly ExecutionResult[]): void {
+    const command = client.command;
+    invariant(command !== undefined, () => `client ${client.id} got a reply with nothing outstanding`);
+    const latency = this.nowNs - client.invokeNs;
+    client.latency.add(latency);
+    this.completed++;
+    this.lastReplyNs = this.nowNs;
+    this.history?.push({
+      client: client.id,
+      rifl: command.rifl,
+      region: client.region,
+      process: client.processIndex + 1,
+      command,
+      invokeMs: client.invokeNs / NS_PER_MS,
+      completeMs: this.nowNs / NS_PER_MS,
+      results,
+    });
+    this.issue(client);
+  }
+
+  private result(): SimulationResult {
+    const latencyNs = new Histogram();
+    const latencyNsByRegion = new Map<string, Histogram>();
+    for (const region of this.options.clientRegions) latencyNsByRegion.set(region, new Histogram());
+    for (const client of this.clients) {
+      latencyNs.merge(client.latency);
+      latencyNsByRegion.get(client.region)!.merge(client.latency);
+    }
+    let fastPaths = 0;
+    let slowPaths = 0;
+    for (const replica of this.replicas) {
+      const metrics = replica.process.metrics();
+      fastPaths += metrics.fastPath;
+      slowPaths += metrics.slowPath;
+    }
+    const o = this.options;
+    return {
+      protocol: o.protocol.name,
+      config: o.config,
+      planet: o.planet.name,
+      seed: o.seed,
+      processRegions: o.processRegions,
+      clientRegions: o.clientRegions,
+      clientsPerRegion: o.clientsPerRegion,
+      workload: o.workload,
+      commandsCompleted: this.completed,
+      commandsSubmitted: this.submitted,
+      durationNs: this.lastReplyNs,
+      latencyNs,
+      latencyNsByRegion,
+      messagesByType: new Map([...this.messagesByType].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
+      messagesTotal: this.messagesTotal,
+      fastPaths,
+      slowPaths,
+      events: this.events,
+      history: this.history,
+      processesCaughtUp: this.caughtUp(),
+    };
+  }
+}
+
+/** The run did not finish: some command never completed. */
+export class SimulationStuckError extends Error {
+  override name = 'SimulationStuckError';
+}
