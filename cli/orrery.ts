@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `orrery` command. User mistakes (bad flags, regions, files, configurations) print one line
+ * `orrery: <what is wrong and what is accepted>` and exit with code 2; nothing else is caught.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../core/invariant.js';
+import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
+import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
+import { runSimCommand, SIM_FLAGS } from './sim-command.js';
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+function userError(message: string): never {
+  process.stderr.write(`orrery: ${message}\n`);
+  process.exit(2);
+}
+
+/** Parses `args` and runs the chosen subcommand. */
+export async function main(args: string[]): Promise<void> {
+  const cli = yargs(args)
+    .scriptName('orrery')
+    .usage('$0 <command> [options]')
+    .command('sim', 'run one deterministic simulation on a planet', (y) => y.options(SIM_FLAGS), (argv) => runSimCommand(argv, print))
+    .command('bote', 'closed-form fast-path latency per client region', (y) => y.options(BOTE_FLAGS), (argv) => runBoteCommand(argv, print))
+    .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
+    .demandCommand(1, 'name a command: sim, bote or regions')
+    .strict()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((message, error) => {
+      if (error !== undefined && error !== null && !(error instanceof UsageError)) throw error;
+      const text = error?.message ?? message;
+      const command = args.find((a) => !a.startsWith('-')) ?? '';
+      userError(/^Unknown arguments?:/.test(text) ? `${text}; see 'orrery ${command} --help' for the accepted options` : text);
+    });
+  try {
+    await cli.parseAsync();
+  } catch (error) {
+    if (error instanceof UsageError) userError(error.message);
+    throw error;
+  }
+}
+
+await main(hideBin(process.argv));

@@ -1,0 +1,108 @@
+/** `orrery sim`: one simulation, printed as text or JSON. */
+import { writeFileSync } from 'node:fs';
+import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.js';
+import { UsageError } from '../core/invariant.js';
+import { epaxosMaxFaults } from '../core/quorum.js';
+import { protocolByName } from '../protocols/index.js';
+import { formatReport, historyLine, makeReport } from '../sim/report.js';
+import { Simulation, type SimulationOptions } from '../sim/simulation.js';
+import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
+import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
+
+type Argv = Record<string, unknown>;
+
+/** The options every simulating subcommand shares, described for yargs. */
+export const SIM_FLAGS = {
+  protocol: { type: 'string', describe: 'fpaxos (more protocols as they land: see `orrery sim --help`)', default: 'fpaxos' },
+  planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
+  'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
+  regions: { type: 'string', describe: 'comma-separated regions, one process each (default: 5 regions of the planet)' },
+  f: { type: 'string', describe: 'tolerated failures, 1 ≤ f ≤ ⌊(n−1)/2⌋ [default: 1]' },
+  leader: { type: 'string', describe: 'FPaxos leader: a process id or one of --regions [default: 1]' },
+  'clients-per-region': { type: 'string', describe: 'closed-loop clients in each client region [default: 10]' },
+  'client-regions': { type: 'string', describe: 'regions hosting clients (default: the process regions)' },
+  commands: { type: 'string', describe: 'commands per client [default: 100]' },
+  conflict: { type: 'string', describe: 'percentage of keys drawn from the shared pool [default: 2]' },
+  'shared-keys': { type: 'string', describe: 'size of the shared key pool [default: 1]' },
+  zipf: { type: 'string', describe: 'zipf exponent θ: draw keys by zipf popularity instead of --conflict' },
+  'zipf-keys': { type: 'string', describe: 'number of keys under --zipf [default: 1000]' },
+  'read-ratio': { type: 'string', describe: 'percentage of read-only commands [default: 0]' },
+  'keys-per-command': { type: 'string', describe: 'distinct keys per command [default: 1]' },
+  'payload-bytes': { type: 'string', describe: 'opaque payload per command [default: 0]' },
+  seed: { type: 'string', describe: 'seed of every random choice; same seed, same output [default: 1]' },
+  jitter: { type: 'string', describe: 'extra per-message delay, uniform in [0, jitter% of the link] [default: 0]' },
+  'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
+  'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
+  executors: { type: 'string', describe: 'executor shards for key-partitioned executors (Tempo) [default: 1]' },
+  strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
+  json: { type: 'boolean', describe: 'print the report as JSON' },
+  history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
+} as const;
+
+/** Builds the simulation options and the notes to print, from parsed flags. */
+export function simulationFromFlags(argv: Argv): { options: SimulationOptions; notes: string[] } {
+  const protocol = protocolByName(stringFlag(argv, 'protocol', 'fpaxos'));
+  const planet = planetFrom(argv);
+  const processRegions = processRegionsFrom(argv, planet);
+  const clientRegions = regionsFlag(argv, 'client-regions', planet, processRegions);
+  const n = processRegions.length;
+  const notes: string[] = [];
+  const fGiven = argv['f'] !== undefined;
+  if (protocol.name === 'epaxos' && fGiven) {
+    notes.push(`EPaxos ignores --f: it always tolerates F=⌊n/2⌋=${epaxosMaxFaults(n)} failures with n=${n}`);
+  }
+  if (protocol.name !== 'fpaxos' && argv['leader'] !== undefined) notes.push(`${protocol.name} is leaderless and ignores --leader`);
+  const config = makeConfig(protocol.name as ProtocolName, {
+    n,
+    f: intFlag(argv, 'f', CONFIG_DEFAULTS.f, 0, 32),
+    leader: leaderFrom(argv, processRegions),
+    gcIntervalMs: numberFlag(argv, 'gc-interval-ms', CONFIG_DEFAULTS.gcIntervalMs, 0.001, 3_600_000),
+    tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
+    executorShards: intFlag(argv, 'executors', CONFIG_DEFAULTS.executorShards, 1, 256),
+  });
+  const zipfTheta = numberFlag(argv, 'zipf', undefined, 0.000001, 100);
+  const workload: WorkloadOptions = {
+    commandsPerClient: intFlag(argv, 'commands', WORKLOAD_DEFAULTS.commandsPerClient, 1, 100_000_000),
+    conflictRate: numberFlag(argv, 'conflict', WORKLOAD_DEFAULTS.conflictRate, 0, 100),
+    sharedKeys: intFlag(argv, 'shared-keys', WORKLOAD_DEFAULTS.sharedKeys, 1, 100_000_000),
+    ...(zipfTheta === undefined ? {} : { zipfTheta }),
+    zipfKeys: intFlag(argv, 'zipf-keys', WORKLOAD_DEFAULTS.zipfKeys, 1, 100_000_000),
+    readRatio: numberFlag(argv, 'read-ratio', WORKLOAD_DEFAULTS.readRatio, 0, 100),
+    keysPerCommand: intFlag(argv, 'keys-per-command', WORKLOAD_DEFAULTS.keysPerCommand, 1, 64),
+    payloadBytes: intFlag(argv, 'payload-bytes', WORKLOAD_DEFAULTS.payloadBytes, 0, 64 * 1024 * 1024),
+  };
+  const seedText = stringFlag(argv, 'seed', '1');
+  const seed = /^-?\d+$/.test(seedText) ? Number(seedText) : seedText;
+  const options: SimulationOptions = {
+    protocol,
+    config,
+    planet,
+    processRegions,
+    clientRegions,
+    clientsPerRegion: intFlag(argv, 'clients-per-region', 10, 0, 100_000),
+    workload,
+    seed,
+    jitterPct: numberFlag(argv, 'jitter', 0, 0, 1000),
+    recordHistory: argv['history'] !== undefined,
+    strict: argv['strict'] === true,
+  };
+  return { options, notes };
+}
+
+/** Runs `orrery sim` and prints the report. */
+export function runSimCommand(argv: Argv, print: (text: string) => void): void {
+  const { options, notes } = simulationFromFlags(argv);
+  const historyFile = stringFlag(argv, 'history', undefined);
+  const result = new Simulation(options).run();
+  const report = makeReport(result, notes);
+  if (historyFile !== undefined) {
+    const lines = result.history!.map(historyLine);
+    try {
+      writeFileSync(historyFile, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unwritable';
+      throw new UsageError(`cannot write history file '${historyFile}' (${code})`);
+    }
+  }
+  print(argv['json'] === true ? JSON.stringify(report, null, 2) : formatReport(report));
+}

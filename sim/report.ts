@@ -1,0 +1,128 @@
+/**
+ * The simulator's report: a plain, JSON-ready summary of a {@link SimulationResult} (milliseconds,
+ * rounded to the microsecond) and its text rendering for people. Neither contains wall-clock figures,
+ * so the same seed prints the same bytes.
+ */
+import type { HistogramSummary } from '../core/histogram.js';
+import { formatRifl } from '../core/ids.js';
+import type { HistoryEntry, SimulationResult } from './simulation.js';
+
+export interface LatencyRow extends HistogramSummary {
+  readonly region: string;
+  readonly clients: number;
+}
+
+export interface SimReport {
+  readonly protocol: string;
+  readonly planet: string;
+  readonly seed: string | number;
+  readonly config: SimulationResult['config'];
+  readonly processes: ReadonlyArray<{ readonly id: number; readonly region: string }>;
+  readonly workload: SimulationResult['workload'] & { readonly clientsPerRegion: number };
+  readonly commands: number;
+  readonly simulatedMs: number;
+  readonly throughputOpsPerSec: number;
+  readonly latencyMs: { readonly all: LatencyRow; readonly byRegion: readonly LatencyRow[] };
+  readonly paths: { readonly fast: number; readonly slow: number; readonly fastRatio: number | null };
+  readonly messages: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
+  readonly notes: readonly string[];
+}
+
+const NS_PER_MS = 1_000_000;
+
+/** Milliseconds from nanoseconds, rounded to the microsecond. */
+export function nsToMs(ns: number): number {
+  return Math.round(ns / 1000) / 1000;
+}
+
+export function makeReport(result: SimulationResult, notes: readonly string[] = []): SimReport {
+  const clientsPerRegion = result.clientsPerRegion;
+  const byRegion = result.clientRegions.map((region) => ({
+    region,
+    clients: clientsPerRegion,
+    ...result.latencyNsByRegion.get(region)!.summary(nsToMs),
+  }));
+  const fast = result.fastPaths;
+  const slow = result.slowPaths;
+  const seconds = result.durationNs / (1000 * NS_PER_MS);
+  return {
+    protocol: result.protocol,
+    planet: result.planet,
+    seed: result.seed,
+    config: result.config,
+    processes: result.processRegions.map((region, i) => ({ id: i + 1, region })),
+    workload: { ...result.workload, clientsPerRegion },
+    commands: result.commandsCompleted,
+    simulatedMs: nsToMs(result.durationNs),
+    throughputOpsPerSec: seconds > 0 ? Math.round((result.commandsCompleted / seconds) * 10) / 10 : 0,
+    latencyMs: {
+      all: { region: 'all', clients: clientsPerRegion * result.clientRegions.length, ...result.latencyNs.summary(nsToMs) },
+      byRegion,
+    },
+    paths: { fast, slow, fastRatio: fast + slow === 0 ? null : Math.round((fast / (fast + slow)) * 10000) / 10000 },
+    messages: { total: result.messagesTotal, byType: Object.fromEntries(result.messagesByType) },
+    notes,
+  };
+}
+
+function pad(text: string, width: number, right = true): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function fixed(value: number): string {
+  return value.toFixed(1);
+}
+
+/** A readable multi-line rendering. */
+export function formatReport(report: SimReport): string {
+  const lines: string[] = [];
+  const { config, workload } = report;
+  const placement = report.processes.map((p) => `${p.id}:${p.region}`).join(' ');
+  const leaderRegion = report.processes[config.leader - 1]?.region ?? '?';
+  const leader = report.protocol === 'fpaxos' ? ` leader=${config.leader} (${leaderRegion})` : '';
+  const f = report.protocol === 'epaxos' ? '' : ` f=${config.f}`;
+  lines.push(`${report.protocol} on ${report.planet}, n=${config.n}${f}${leader}, seed ${String(report.seed)}`);
+  lines.push(`processes: ${placement}`);
+  const keys =
+    workload.zipfTheta === undefined
+      ? `conflict ${workload.conflictRate}% over ${workload.sharedKeys} shared key${workload.sharedKeys === 1 ? '' : 's'}`
+      : `zipf θ=${workload.zipfTheta} over ${workload.zipfKeys} keys`;
+  lines.push(
+    `workload: ${workload.clientsPerRegion} clients/region × ${workload.commandsPerClient} commands, ${keys}, ` +
+      `${workload.readRatio}% reads, ${workload.keysPerCommand} key${workload.keysPerCommand === 1 ? '' : 's'}/command`,
+  );
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push('');
+  const width = Math.max(12, ...report.latencyMs.byRegion.map((r) => r.region.length));
+  const header = ['commands', 'mean', 'p50', 'p95', 'p99', 'p99.9', 'max'];
+  lines.push(`${pad('latency (ms)', width + 2, false)}${header.map((h) => pad(h, 9)).join('')}`);
+  for (const row of [...report.latencyMs.byRegion, report.latencyMs.all]) {
+    const cells = [String(row.count), fixed(row.mean), fixed(row.p50), fixed(row.p95), fixed(row.p99), fixed(row.p999), fixed(row.max)];
+    lines.push(`  ${pad(row.region, width, false)}${cells.map((c) => pad(c, 9)).join('')}`);
+  }
+  lines.push('');
+  lines.push(`commands: ${report.commands} in ${(report.simulatedMs / 1000).toFixed(3)} s simulated, ${report.throughputOpsPerSec} commands/s`);
+  if (report.paths.fastRatio === null) {
+    lines.push('paths: one path only (every command goes through the leader)');
+  } else {
+    const ratio = `${(report.paths.fastRatio * 100).toFixed(1)}%`;
+    lines.push(`paths: fast ${report.paths.fast}, slow ${report.paths.slow} (fast-path ratio ${ratio})`);
+  }
+  const types = Object.entries(report.messages.byType).map(([type, count]) => `${type} ${count}`);
+  lines.push(`messages: ${report.messages.total} (${types.join(', ')})`);
+  return lines.join('\n');
+}
+
+/** One history entry as a JSON line (rifls written as client.seq). */
+export function historyLine(entry: HistoryEntry): string {
+  return JSON.stringify({
+    client: entry.client,
+    rifl: formatRifl(entry.rifl),
+    region: entry.region,
+    process: entry.process,
+    ops: entry.command.keys,
+    invokeMs: entry.invokeMs,
+    completeMs: entry.completeMs,
+    results: entry.results.map((r) => ({ key: r.key, results: r.results })),
+  });
+}
