@@ -21,6 +21,7 @@ function userError(message: string): never {
 export async function main(args: string[]): Promise<void> {
   const cli = yargs(args)
     .scriptName('orrery')
+    .parserConfiguration({ 'camel-case-expansion': false, 'boolean-negation': false })
     .usage('$0 <command> [options]')
     .command('sim', 'run one deterministic simulation on a planet', (y) => y.options(SIM_FLAGS), (argv) => runSimCommand(argv, print))
     .command('bote', 'closed-form fast-path latency per client region', (y) => y.options(BOTE_FLAGS), (argv) => runBoteCommand(argv, print))
