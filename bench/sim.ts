@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:sim`: simulator speed, in simulated messages and commands per wall-clock second.
+ *
+ * For every protocol, at 0% and 10% conflict: 5 GCP regions, 20 closed-loop clients per region,
+ * 1,000 commands each (100,000 commands), one process per region. Each point runs `--runs` times
+ * (default 5) after one warm-up run; the median is printed. Flags: --runs N, --commands N (per client),
+ * --protocol NAME (repeatable).
+ */
+import { makeConfig, type ProtocolName } from '../core/config.js';
+import { UsageError } from '../core/invariant.js';
+import { availableProtocols, protocolByName } from '../protocols/index.js';
+import { builtInPlanet } from '../sim/planet.js';
+import { Simulation } from '../sim/simulation.js';
+import { WORKLOAD_DEFAULTS } from '../sim/workload.js';
+
+const REGIONS = ['us-east1', 'europe-west2', 'asia-southeast1', 'us-west1', 'southamerica-east1'];
+const CLIENTS_PER_REGION = 20;
+
+interface Point {
+  protocol: ProtocolName;
+  conflict: number;
+  commands: number;
+  messages: number;
+  messagesPerSec: number;
+  commandsPerSec: number;
+  wallMs: number;
+}
+
+function parseArgs(argv: string[]): { runs: number; commandsPerClient: number; protocols: ProtocolName[] } {
+  let runs = 5;
+  let commandsPerClient = 1000;
+  const protocols: ProtocolName[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = argv[i + 1];
+    if (flag === '--runs' && value !== undefined && /^\d+$/.test(value) && Number(value) >= 1) runs = Number(argv[++i]);
+    else if (flag === '--commands' && value !== undefined && /^\d+$/.test(value) && Number(value) >= 1) commandsPerClient = Number(argv[++i]);
+    else if (flag === '--protocol' && value !== undefined) protocols.push(protocolByName(argv[++i]!).name);
+    else throw new UsageError(`bench:sim accepts --runs N, --commands N and --protocol NAME (got '${flag ?? ''}')`);
+  }
+  return { runs, commandsPerClient, protocols: protocols.length > 0 ? protocols : availableProtocols() };
+}
+
+function once(protocol: ProtocolName, conflict: number, commandsPerClient: number): Point {
+  const simulation = new Simulation({
+    protocol: protocolByName(protocol),
+    config: makeConfig(protocol, { n: REGIONS.length, f: 1 }),
+    planet: builtInPlanet('gcp'),
+    processRegions: REGIONS,
+    clientRegions: REGIONS,
+    clientsPerRegion: CLIENTS_PER_REGION,
+    workload: { ...WORKLOAD_DEFAULTS, commandsPerClient, conflictRate: conflict },
+    seed: 1,
+  });
+  const start = performance.now();
+  const result = simulation.run();
+  const wallMs = performance.now() - start;
+  return {
+    protocol,
+    conflict,
+    commands: result.commandsCompleted,
+    messages: result.messagesTotal,
+    messagesPerSec: result.messagesTotal / (wallMs / 1000),
+    commandsPerSec: result.commandsCompleted / (wallMs / 1000),
+    wallMs,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function main(): void {
+  const { runs, commandsPerClient, protocols } = parseArgs(process.argv.slice(2));
+  const total = REGIONS.length * CLIENTS_PER_REGION * commandsPerClient;
+  console.log(`bench:sim — ${REGIONS.length} GCP regions, ${CLIENTS_PER_REGION} clients/region, ${total} commands per run, median of ${runs} runs`);
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
+  console.log('');
+  console.log(`${'protocol'.padEnd(10)}${'conflict'.padStart(9)}${'messages'.padStart(11)}${'msgs/s'.padStart(12)}${'cmds/s'.padStart(11)}${'wall ms'.padStart(10)}`);
+  for (const protocol of protocols) {
+    for (const conflict of [0, 10]) {
+      once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10))); // warm-up
+      const points = Array.from({ length: runs }, () => once(protocol, conflict, commandsPerClient));
+      const msgs = median(points.map((p) => p.messagesPerSec));
+      const cmds = median(points.map((p) => p.commandsPerSec));
+      const wall = median(points.map((p) => p.wallMs));
+      console.log(
+        `${protocol.padEnd(10)}${`${conflict}%`.padStart(9)}${String(points[0]!.messages).padStart(11)}` +
+          `${Math.round(msgs).toLocaleString('en-US').padStart(12)}${Math.round(cmds).toLocaleString('en-US').padStart(11)}${wall.toFixed(0).padStart(10)}`,
+      );
+    }
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`bench:sim: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
