@@ -1,6 +1,6 @@
 /** `orrery bote`: closed-form fast-path latency per client region. */
 import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.js';
-import { protocolByName } from '../protocols/index.js';
+import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { bote } from '../sim/bote.js';
 import { nsToMs } from '../sim/report.js';
 import { intFlag, leaderFrom, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
@@ -8,7 +8,7 @@ import { intFlag, leaderFrom, planetFrom, processRegionsFrom, regionsFlag, strin
 type Argv = Record<string, unknown>;
 
 export const BOTE_FLAGS = {
-  protocol: { type: 'string', describe: 'protocol to estimate', default: 'fpaxos' },
+  protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')}`, default: 'fpaxos' },
   planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
   'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
   regions: { type: 'string', describe: 'comma-separated process regions (default: 5 regions of the planet)' },

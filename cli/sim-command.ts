@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { epaxosMaxFaults } from '../core/quorum.js';
-import { protocolByName } from '../protocols/index.js';
+import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
 import { Simulation, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
@@ -13,7 +13,7 @@ type Argv = Record<string, unknown>;
 
 /** The options every simulating subcommand shares, described for yargs. */
 export const SIM_FLAGS = {
-  protocol: { type: 'string', describe: 'fpaxos (more protocols as they land: see `orrery sim --help`)', default: 'fpaxos' },
+  protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')}`, default: 'fpaxos' },
   planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
   'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
   regions: { type: 'string', describe: 'comma-separated regions, one process each (default: 5 regions of the planet)' },
