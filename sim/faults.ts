@@ -21,7 +21,7 @@ export interface SlowLink {
   readonly untilMs: number;
 }
 
-/** Every fault of a run. */
+/** Every fault of a run (more kinds will join `slowLinks`). */
 export interface FaultSchedule {
   readonly slowLinks?: readonly SlowLink[];
 }

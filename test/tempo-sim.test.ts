@@ -34,6 +34,18 @@ describe('Tempo latency equals bote at 0% conflict', () => {
   }
 });
 
+describe('Tempo determinism', () => {
+  test('the same seed gives the same run, message for message', () => {
+    const options = { n: 5, f: 2, clientsPerRegion: 3, workload: { conflictRate: 20, keysPerCommand: 2, sharedKeys: 3 } };
+    const [a, b] = [runTempo(options), runTempo(options)];
+    expect(b.result.messagesByType).toEqual(a.result.messagesByType);
+    expect(b.result.history).toEqual(a.result.history);
+    expect(b.executed).toEqual(a.executed);
+    const other = runTempo({ ...options, seed: 8 });
+    expect(other.result.history).not.toEqual(a.result.history);
+  });
+});
+
 describe('Tempo executor shards', () => {
   test('k = 1, 2 and 4 shards give identical execution orders, results and latencies', () => {
     const runs = [1, 2, 4].map((shards) =>

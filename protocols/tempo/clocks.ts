@@ -22,6 +22,7 @@ interface OpenRange {
   end: number;
 }
 
+/** One process's clocks per key, and the detached votes waiting for broadcast. */
 export class KeyClocks {
   private readonly clocks = new Map<Key, number>();
   /** Detached votes not yet broadcast, per key, ascending and merged when adjacent. */

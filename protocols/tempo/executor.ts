@@ -62,6 +62,7 @@ function before(a: Entry, clock: number, dot: Dot): boolean {
   return a.clock < clock || (a.clock === clock && a.dot < dot);
 }
 
+/** One shard of a process's table executor (all keys when the host runs one shard). */
 export class TableExecutor implements Executor<TempoInfo> {
   readonly store = new KVStore();
   private readonly keys = new Map<Key, KeyState>();

@@ -4,6 +4,7 @@ import { TableExecutor, tempoShardOf } from './executor.js';
 import type { TempoInfo, TempoMessage } from './messages.js';
 import { TempoProcess } from './tempo.js';
 
+/** Tempo's definition for the hosts; its executor splits by key into config.executorShards shards. */
 export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
   name: 'tempo',
   summary: 'Tempo: leaderless, commands ordered by timestamps that run once stable at a majority (fast quorum ⌊n/2⌋+f)',

@@ -72,6 +72,7 @@ const GC_TIMER = 'gc';
 /** Limit on per-dot state held at once (in flight plus not yet garbage-collected). */
 const DOTS_MAX = 4_000_000;
 
+/** One Tempo process: coordinator of its own commands, fast-quorum member and acceptor for others'. */
 export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   readonly timers: readonly TimerSpec[];
   private readonly outbox = new Outbox<TempoMessage, TempoInfo>();
@@ -231,7 +232,9 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     }
     const proposal = this.clocks.proposal(msg.cmd, msg.clock);
     state.status = 'COLLECT';
-    state.aval = proposal.clock;
+    // The proposal is the initial value only while nothing was accepted (an MConsensus overtaking
+    // the payload on a non-FIFO link has set abal); an accepted value is never overwritten.
+    if (state.abal === 0) state.aval = proposal.clock;
     state.attached = proposal.votes;
     this.outbox.send([from], { type: 'MCollectAck', dot: msg.dot, clock: proposal.clock, votes: proposal.votes });
     // A commit can overtake the payload only on non-FIFO links; the votes above still went out.

@@ -31,6 +31,7 @@ import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../workload.js';
 /** Process i+1 sits in STUCK_COMMAND_REGIONS[i]. */
 export const STUCK_COMMAND_REGIONS = ['asia-southeast1', 'europe-west1', 'europe-west2', 'europe-west4', 'us-east4'] as const;
 
+/** What to run; everything but the protocol has a default (STUCK_COMMAND_DEFAULTS). */
 export interface StuckCommandOptions {
   // The scenario treats the protocol's message and info types as opaque.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -46,6 +47,7 @@ export interface StuckCommandOptions {
   readonly config?: Partial<Config>;
 }
 
+/** Defaults: a light single-key workload whose shared keys some clients hit during the hold. */
 export const STUCK_COMMAND_DEFAULTS = {
   seed: 1,
   holdMs: 500,
@@ -72,6 +74,7 @@ export interface StuckCommandProcessFigures {
   readonly waitedForHeld: number;
 }
 
+/** Everything the scenario measured; formatStuckCommand renders it. */
 export interface StuckCommandFigures {
   readonly protocol: string;
   readonly n: number;
