@@ -68,6 +68,14 @@ export interface Executor<Info> {
   handle(info: Info, now: Time): void;
   /** Partial results since the last call, in execution order; clears them. */
   drain(): readonly ExecutionResult[];
+  /**
+   * Optional, for key-partitioned executors: infos this shard addresses to the shard that owns them
+   * (possibly itself), since the last call, in the order produced; clears them. They are plain data,
+   * because shards share no memory (they may run on worker threads). The host routes each one with
+   * the protocol's `shardOf`, exactly like the process's execute outputs, FIFO behind infos already
+   * taken. Tempo uses it for the cross-key readiness of multi-key commands.
+   */
+  drainShardInfos?(): readonly Info[];
 }
 
 /** Everything a host needs to run one protocol. */

@@ -8,7 +8,10 @@
  *    delivered here at once (queued behind outputs already taken), and the copy for the others,
  *    which is emitted for the host; an execute goes to the executor shard that owns it;
  * 3. executor partial results are gathered per rifl; once every key of a command submitted here has
- *    answered, a reply is emitted.
+ *    answered, a reply is emitted;
+ * 4. infos an executor shard addresses to other shards (`drainShardInfos`) are routed with `shardOf`
+ *    through one FIFO queue, emptied before the next process output is taken. With one queue for all
+ *    shards, the shards see the same infos in the same order whatever their number.
  * Outputs for the host come out of `drain()` in the order they were produced.
  */
 import type { Command } from './command.js';
@@ -49,6 +52,8 @@ export class Replica<Msg extends Message, Info> {
   private outputs: ReplicaOutput<Msg>[] = [];
   /** Messages this process sent to itself, delivered FIFO before the input returns. */
   private readonly selfQueue: Msg[] = [];
+  /** Infos executor shards addressed to shards, routed FIFO (see the contract, step 4). */
+  private shardQueue: Info[] = [];
 
   constructor(
     readonly process: Process<Msg, Info>,
@@ -130,12 +135,23 @@ export class Replica<Msg extends Message, Info> {
   }
 
   private execute(info: Info, now: Time): void {
+    this.executeOnShard(info, now);
+    const queue = this.shardQueue;
+    if (queue.length === 0) return;
+    // Every shard appends to this same array while it is walked, so the loop sees those infos too.
+    for (let i = 0; i < queue.length; i++) this.executeOnShard(queue[i]!, now);
+    this.shardQueue = [];
+  }
+
+  private executeOnShard(info: Info, now: Time): void {
     const shards = this.executors.length;
     const shard = shards === 1 ? 0 : this.shardOf!(info, shards);
     const executor = this.executors[shard];
     invariant(executor !== undefined, () => `no executor shard ${shard} of ${shards}`);
     executor.handle(info, now);
     for (const result of executor.drain()) this.gather(result);
+    if (executor.drainShardInfos === undefined) return;
+    for (const forwarded of executor.drainShardInfos()) this.shardQueue.push(forwarded);
   }
 
   private gather(result: ExecutionResult): void {

@@ -3,10 +3,12 @@ import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import type { ProtocolDefinition } from '../core/process.js';
 import { fpaxos } from './fpaxos/index.js';
+import { tempo } from './tempo/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const REGISTRY: Partial<Record<ProtocolName, ProtocolDefinition<any, any>>> = {
   fpaxos,
+  tempo,
 };
 
 /** Names of the protocols implemented so far, in PROTOCOL_NAMES order. */

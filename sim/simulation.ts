@@ -18,6 +18,7 @@ import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
+import { LinkFaults, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
 import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
 
@@ -46,6 +47,8 @@ export interface SimulationOptions {
   readonly maxSimTimeMs?: number;
   /** Observers outside the replicas (checkers). */
   readonly observer?: SimulationObserver;
+  /** Network faults between processes (plain data, validated; see faults.ts). */
+  readonly faults?: FaultSchedule;
 }
 
 export interface SimulationObserver {
@@ -132,6 +135,7 @@ export class Simulation {
   private readonly timerSpecs: Array<ReadonlyArray<{ timer: string; everyNs: number }>> = [];
   private readonly jitterRng: Rng;
   private readonly jitterFraction: number;
+  private readonly linkFaults: LinkFaults;
   private readonly messagesByType = new Map<string, number>();
   private messagesTotal = 0;
   private events = 0;
@@ -168,6 +172,7 @@ export class Simulation {
         this.linkNs[from * this.n + to] = planet.oneWayNs(this.processRegionIndex[from]!, this.processRegionIndex[to]!);
       }
     }
+    this.linkFaults = new LinkFaults(options.faults ?? {}, this.n);
     this.keyResults = new Array<number>(this.n).fill(0);
     this.history = options.recordHistory ? [] : undefined;
 
@@ -320,6 +325,7 @@ export class Simulation {
       const link = row + toIndex;
       const base = this.linkNs[link]!;
       let arrival = this.nowNs + base + this.jitter(base);
+      if (this.linkFaults.any) arrival += this.linkFaults.extraNs(fromIndex, toIndex, this.nowNs);
       // FIFO per link: never overtake an earlier message on the same link.
       const last = this.linkLastArrivalNs[link]!;
       if (arrival < last) arrival = last;

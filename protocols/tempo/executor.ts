@@ -1,0 +1,208 @@
+/**
+ * Tempo's table executor (PROTOCOLS.md §5.3).
+ *
+ * Per key it keeps the votes of all n processes ({@link VoteTable}) and a queue of committed,
+ * unexecuted command parts ordered by `(timestamp, dot)`. The head runs once its timestamp is stable
+ * on the key. A multi-key command must be at the head and stable on *every* one of its keys: each key
+ * that reaches that point tells the others with a {@link StableAtKey} info, and each key runs its own
+ * part once it has heard from all the others. The order `(timestamp, dot)` is global, so no two keys
+ * can wait on each other: this never deadlocks.
+ *
+ * The state of one key never touches another's, so the host may split the executor into shards by
+ * key ({@link tempoShardOf}); the StableAtKey infos are the only traffic between keys, and they go
+ * through the host (`drainShardInfos`) even when both keys live in the same shard, so shards see
+ * the same infos in the same order whatever their number.
+ */
+import type { Key, Op } from '../../core/command.js';
+import { FrontierMap } from '../../core/frontier.js';
+import { formatDot, riflClient, riflSeq, type Dot, type ProcessId, type Rifl, type ShardId } from '../../core/ids.js';
+import { invariant } from '../../core/invariant.js';
+import type { ExecutionResult, Executor, Time } from '../../core/process.js';
+import { KVStore } from '../../apps/kv/store.js';
+import type { Committed, Detached, StableAtKey, TempoInfo, Vote } from './messages.js';
+import { VoteTable } from './vote-table.js';
+
+/** Watches an executor from outside (checkers and tests); every hook is optional. */
+export interface TableExecutorObserver {
+  /** A command part committed on `key`; `stable` is the key's stable timestamp just before. */
+  onCommitted?(key: Key, dot: Dot, clock: number, stable: number): void;
+  /** A command part executed on `key`; `stable` is the key's stable timestamp at that moment. */
+  onExecuted?(key: Key, dot: Dot, clock: number, rifl: Rifl, stable: number): void;
+}
+
+interface Entry {
+  readonly dot: Dot;
+  readonly clock: number;
+  readonly rifl: Rifl;
+  readonly ops: readonly Op[];
+  readonly keys: readonly Key[];
+  /** A multi-key entry told its other keys it is ready here. */
+  announced: boolean;
+}
+
+/** Limit on committed, unexecuted parts per key. */
+const QUEUE_MAX = 1_000_000;
+
+class KeyState {
+  readonly votes: VoteTable;
+  /** Committed, unexecuted parts ascending by (clock, dot). */
+  readonly queue: Entry[] = [];
+  /** StableAtKey notices received per dot of a multi-key command not yet run here. */
+  readonly notices = new Map<Dot, number>();
+  readonly executedRifls = new FrontierMap();
+  lastClock = 0;
+  lastDot = 0;
+
+  constructor(n: number) {
+    this.votes = new VoteTable(n);
+  }
+}
+
+function before(a: Entry, clock: number, dot: Dot): boolean {
+  return a.clock < clock || (a.clock === clock && a.dot < dot);
+}
+
+/** One shard of a process's table executor (all keys when the host runs one shard). */
+export class TableExecutor implements Executor<TempoInfo> {
+  readonly store = new KVStore();
+  private readonly keys = new Map<Key, KeyState>();
+  private results: ExecutionResult[] = [];
+  private shardInfos: StableAtKey[] = [];
+
+  constructor(
+    readonly process: ProcessId,
+    readonly n: number,
+    readonly shard: ShardId = 0,
+    private readonly observer?: TableExecutorObserver,
+  ) {}
+
+  handle(info: TempoInfo, _now: Time): void {
+    switch (info.type) {
+      case 'Committed':
+        return this.handleCommitted(info);
+      case 'Detached':
+        return this.handleDetached(info);
+      case 'StableAtKey':
+        return this.handleStableAtKey(info);
+    }
+  }
+
+  drain(): readonly ExecutionResult[] {
+    const drained = this.results;
+    if (drained.length > 0) this.results = [];
+    return drained;
+  }
+
+  drainShardInfos(): readonly StableAtKey[] {
+    const drained = this.shardInfos;
+    if (drained.length > 0) this.shardInfos = [];
+    return drained;
+  }
+
+  /** The key's stable timestamp here (0 for a key never seen). */
+  stable(key: Key): number {
+    return this.keys.get(key)?.votes.stable() ?? 0;
+  }
+
+  /** Committed parts on `key` waiting to run. */
+  pending(key: Key): number {
+    return this.keys.get(key)?.queue.length ?? 0;
+  }
+
+  /** Keys this shard has state for. */
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  private state(key: Key): KeyState {
+    let state = this.keys.get(key);
+    if (state === undefined) {
+      state = new KeyState(this.n);
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  private handleCommitted(info: Committed): void {
+    const state = this.state(info.key);
+    this.observer?.onCommitted?.(info.key, info.dot, info.clock, state.votes.stable());
+    this.addVotes(state, info.key, info.votes);
+    const queue = state.queue;
+    invariant(queue.length < QUEUE_MAX, () => `key ${info.key} has more than ${QUEUE_MAX} committed commands waiting`);
+    const entry: Entry = { dot: info.dot, clock: info.clock, rifl: info.rifl, ops: info.ops, keys: info.keys, announced: false };
+    // Commits arrive mostly in timestamp order: search from the tail.
+    let index = queue.length;
+    while (index > 0 && !before(queue[index - 1]!, info.clock, info.dot)) index--;
+    invariant(index === queue.length || queue[index]!.dot !== info.dot, () => `dot ${formatDot(info.dot)} committed twice on key ${info.key}`);
+    if (index === queue.length) queue.push(entry);
+    else queue.splice(index, 0, entry);
+    this.run(info.key, state);
+  }
+
+  private handleDetached(info: Detached): void {
+    const state = this.state(info.key);
+    this.addVotes(state, info.key, info.votes);
+    this.run(info.key, state);
+  }
+
+  private handleStableAtKey(info: StableAtKey): void {
+    const state = this.state(info.key);
+    state.notices.set(info.dot, (state.notices.get(info.dot) ?? 0) + 1);
+    this.run(info.key, state);
+  }
+
+  private addVotes(state: KeyState, key: Key, votes: readonly Vote[]): void {
+    for (let i = 0; i < votes.length; i++) {
+      const vote = votes[i]!;
+      invariant(vote.key === key, () => `a vote on key ${vote.key} reached key ${key}`);
+      state.votes.add(vote.by, vote.start, vote.end);
+    }
+  }
+
+  /** Runs the queue's head for as long as it is ready (see the file comment). */
+  private run(key: Key, state: KeyState): void {
+    const queue = state.queue;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      const stable = state.votes.stable();
+      if (head.clock > stable) return;
+      if (head.keys.length > 1) {
+        if (!head.announced) {
+          head.announced = true;
+          for (const other of head.keys) if (other !== key) this.shardInfos.push({ type: 'StableAtKey', key: other, dot: head.dot });
+        }
+        const heard = state.notices.get(head.dot) ?? 0;
+        invariant(heard <= head.keys.length - 1, () => `dot ${formatDot(head.dot)} heard ${heard} StableAtKey on key ${key}`);
+        if (heard < head.keys.length - 1) return;
+        state.notices.delete(head.dot);
+      }
+      queue.shift();
+      this.execute(key, state, head, stable);
+    }
+  }
+
+  private execute(key: Key, state: KeyState, entry: Entry, stable: number): void {
+    invariant(
+      entry.clock > state.lastClock || (entry.clock === state.lastClock && entry.dot > state.lastDot),
+      () => `key ${key}: ${formatDot(entry.dot)} at ${entry.clock} runs after ${formatDot(state.lastDot)} at ${state.lastClock}`,
+    );
+    state.lastClock = entry.clock;
+    state.lastDot = entry.dot;
+    this.observer?.onExecuted?.(key, entry.dot, entry.clock, entry.rifl, stable);
+    // A rifl committed under two dots (a client retry) runs once per key.
+    if (!state.executedRifls.add(riflClient(entry.rifl), riflSeq(entry.rifl))) return;
+    this.results.push({ rifl: entry.rifl, key, results: this.store.apply({ key, ops: entry.ops }) });
+  }
+}
+
+/** The shard that owns an info's key: FNV-1a of the key, modulo the shard count. */
+export function tempoShardOf(info: TempoInfo, shards: number): ShardId {
+  if (shards === 1) return 0;
+  const key = info.key;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}

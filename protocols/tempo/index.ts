@@ -1,0 +1,14 @@
+/** Tempo: leaderless SMR through timestamp stability. */
+import type { ProtocolDefinition } from '../../core/process.js';
+import { TableExecutor, tempoShardOf } from './executor.js';
+import type { TempoInfo, TempoMessage } from './messages.js';
+import { TempoProcess } from './tempo.js';
+
+/** Tempo's definition for the hosts; its executor splits by key into config.executorShards shards. */
+export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
+  name: 'tempo',
+  summary: 'Tempo: leaderless, commands ordered by timestamps that run once stable at a majority (fast quorum ⌊n/2⌋+f)',
+  createProcess: (id, config) => new TempoProcess(id, config),
+  createExecutor: (id, config, shard) => new TableExecutor(id, config.n, shard),
+  shardOf: tempoShardOf,
+};

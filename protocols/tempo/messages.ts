@@ -1,0 +1,104 @@
+/**
+ * Tempo messages and executor infos (PROTOCOLS.md §9), plain data tagged with fantoch's names. Votes
+ * travel as arrays of {@link Vote} ranges, never as Maps or Sets, so every message survives JSON,
+ * the wire codec and postMessage unchanged.
+ */
+import type { Command, Key, Op } from '../../core/command.js';
+import type { Dot, ProcessId, Rifl } from '../../core/ids.js';
+
+/** Process `by` voted on every timestamp `start..end` (both inclusive) of `key`. */
+export interface Vote {
+  readonly key: Key;
+  readonly by: ProcessId;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** [MPropose + MPayload] The coordinator's proposal `clock` for `cmd`, sent to every process. */
+export interface MCollect {
+  readonly type: 'MCollect';
+  readonly dot: Dot;
+  readonly cmd: Command;
+  /** The coordinator's fast quorum, itself included. */
+  readonly quorum: readonly ProcessId[];
+  readonly clock: number;
+}
+/** [MProposeAck] A fast-quorum member's proposal and the votes it attached to the command. */
+export interface MCollectAck {
+  readonly type: 'MCollectAck';
+  readonly dot: Dot;
+  readonly clock: number;
+  readonly votes: readonly Vote[];
+}
+/** Slow path, phase 2a of the dot's single-decree Flexible Paxos: accept timestamp `clock`. */
+export interface MConsensus {
+  readonly type: 'MConsensus';
+  readonly dot: Dot;
+  readonly ballot: number;
+  readonly clock: number;
+}
+/** Slow path, phase 2b: the sender accepted the dot's value at `ballot`. */
+export interface MConsensusAck {
+  readonly type: 'MConsensusAck';
+  readonly dot: Dot;
+  readonly ballot: number;
+}
+/** The dot is committed with timestamp `clock`; `votes` are the votes attached to it. */
+export interface MCommit {
+  readonly type: 'MCommit';
+  readonly dot: Dot;
+  readonly clock: number;
+  readonly votes: readonly Vote[];
+}
+/** [promises] Votes not tied to any command, broadcast periodically. */
+export interface MDetached {
+  readonly type: 'MDetached';
+  readonly votes: readonly Vote[];
+}
+/**
+ * [D] The sender's votes attached to `dot` that the commit it received did not carry. Receivers
+ * apply them once the dot is committed there, and buffer them until then (PROTOCOLS.md §5.2).
+ */
+export interface MAttached {
+  readonly type: 'MAttached';
+  readonly dot: Dot;
+  readonly votes: readonly Vote[];
+}
+/** Periodic: `committed[s − 1]` is the sender's committed frontier for dots of source `s`. */
+export interface MGarbageCollection {
+  readonly type: 'MGarbageCollection';
+  readonly committed: readonly number[];
+}
+
+export type TempoMessage = MCollect | MCollectAck | MConsensus | MConsensusAck | MCommit | MDetached | MAttached | MGarbageCollection;
+
+/** Executor input: a committed command's part on one key, with the votes attached to it on that key. */
+export interface Committed {
+  readonly type: 'Committed';
+  readonly key: Key;
+  readonly dot: Dot;
+  readonly clock: number;
+  readonly rifl: Rifl;
+  readonly ops: readonly Op[];
+  /** Every key of the command, ascending; more than one means the keys must agree to run it. */
+  readonly keys: readonly Key[];
+  /** Votes on `key` only. */
+  readonly votes: readonly Vote[];
+}
+/** Executor input: votes on `key` not tied to a command here (detached, or attached to a committed dot). */
+export interface Detached {
+  readonly type: 'Detached';
+  readonly key: Key;
+  readonly votes: readonly Vote[];
+}
+/**
+ * Executor shard to shard: the multi-key command `dot` is at the head of another of its keys and
+ * stable there. Addressed to `key`, so the host routes it to the shard that owns `key`.
+ */
+export interface StableAtKey {
+  readonly type: 'StableAtKey';
+  readonly key: Key;
+  readonly dot: Dot;
+}
+
+export type TempoInfo = Committed | Detached | StableAtKey;
