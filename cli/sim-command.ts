@@ -5,16 +5,20 @@ import { UsageError } from '../core/invariant.js';
 import { epaxosMaxFaults } from '../core/quorum.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
+import { formatStuckCommand, runStuckCommand, STUCK_COMMAND_DEFAULTS } from '../sim/scenarios/stuck-command.js';
 import { Simulation, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
 
+/** Scripted scenarios `orrery sim --scenario` runs. */
+export const SCENARIOS = ['stuck-command'] as const;
+
 /** The options every simulating subcommand shares, described for yargs. */
 export const SIM_FLAGS = {
-  protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')}`, default: 'fpaxos' },
-  planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
+  protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')} [default: fpaxos]` },
+  planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws [default: gcp]' },
   'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
   regions: { type: 'string', describe: 'comma-separated regions, one process each (default: 5 regions of the planet)' },
   f: { type: 'string', describe: 'tolerated failures, 1 ≤ f ≤ ⌊(n−1)/2⌋ [default: 1]' },
@@ -37,6 +41,10 @@ export const SIM_FLAGS = {
   strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
+  scenario: {
+    type: 'string',
+    describe: `a scripted scenario instead of a plain run: ${SCENARIOS.join(', ')} (with --protocol, --seed, --json; --protocol all compares every leaderless protocol)`,
+  },
 } as const;
 
 /** Builds the simulation options and the notes to print, from parsed flags. */
@@ -89,8 +97,32 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
   return { options, notes };
 }
 
+/**
+ * `orrery sim --scenario stuck-command`: one command's commit held back, per protocol; `--protocol all`
+ * (the default for the scenario) runs every leaderless protocol that is available.
+ */
+function runScenario(argv: Argv, scenario: string, print: (text: string) => void): void {
+  if (!(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new UsageError(`unknown scenario '${scenario}'; accepted: ${SCENARIOS.join(', ')}`);
+  }
+  const allowed = new Set(['scenario', 'protocol', 'seed', 'json', '_', '$0', 'help']);
+  for (const flag of Object.keys(argv)) {
+    if (!allowed.has(flag) && argv[flag] !== undefined) {
+      throw new UsageError(`--${flag} does not apply to --scenario ${scenario}, which fixes its own regions and workload; it accepts --protocol, --seed and --json`);
+    }
+  }
+  const name = stringFlag(argv, 'protocol', 'all');
+  const protocols = name === 'all' ? availableProtocols().filter((p) => p !== 'fpaxos').map(protocolByName) : [protocolByName(name)];
+  const seed = intFlag(argv, 'seed', STUCK_COMMAND_DEFAULTS.seed, 0, 2 ** 31);
+  const figures = protocols.map((protocol) => runStuckCommand({ protocol, seed }));
+  if (argv['json'] === true) print(JSON.stringify(figures, null, 2));
+  else print(figures.map(formatStuckCommand).join('\n\n'));
+}
+
 /** Runs `orrery sim` and prints the report. */
 export function runSimCommand(argv: Argv, print: (text: string) => void): void {
+  const scenario = stringFlag(argv, 'scenario', undefined);
+  if (scenario !== undefined) return runScenario(argv, scenario, print);
   const { options, notes } = simulationFromFlags(argv);
   const historyFile = stringFlag(argv, 'history', undefined);
   const result = new Simulation(options).run();
