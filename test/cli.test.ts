@@ -80,6 +80,20 @@ describe('orrery CLI: working invocations', () => {
     expect(regions.stdout.split('\n')[0]).toBe('aws: 19 regions');
   });
 
+  test('sim --scenario stuck-command prints per-process figures; flags it fixes itself are refused', () => {
+    const run = orrery('sim', '--scenario', 'stuck-command', '--protocol', 'tempo', '--json');
+    expect(run.code).toBe(0);
+    const [figures] = JSON.parse(run.stdout);
+    expect(figures.protocol).toBe('tempo');
+    expect(figures.processes).toHaveLength(5);
+    const refused = orrery('sim', '--scenario', 'stuck-command', '--commands', '3');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      "orrery: --commands does not apply to --scenario stuck-command, which fixes its own regions and workload; it accepts --protocol, --seed and --json",
+    );
+    expect(orrery('sim', '--scenario', 'nope').stderr.trim()).toBe("orrery: unknown scenario 'nope'; accepted: stuck-command");
+  });
+
   test('--help on each subcommand', () => {
     for (const command of ['sim', 'bote', 'regions']) {
       const help = orrery(command, '--help');
