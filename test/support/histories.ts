@@ -118,3 +118,89 @@ export function onKey(history: History, key = 'x'): KeyOperation[] {
   }
   return found;
 }
+
+/** One step of a generated closed-loop client: how long it takes and where it takes effect. */
+export interface GeneratedStep {
+  readonly client: number;
+  readonly key: string;
+  readonly kind: 'get' | 'put' | 'delete' | 'put-get';
+  /** Interval length in ms (≥ 1). */
+  readonly durationMs: number;
+  /** Where in the interval the operation takes effect, in (0, 1). */
+  readonly pointFraction: number;
+  /** The reply never arrives (the client stops there); `tookEffect` says whether the op ran anyway. */
+  readonly pending?: { readonly tookEffect: boolean };
+}
+
+/**
+ * A history that is linearizable by construction: every client runs its steps back to back, each
+ * step takes effect at a point inside its interval, the points define a sequential execution, and
+ * every recorded result is that execution's. `valueOf` names the value a put writes.
+ */
+export function linearizableHistory(steps: readonly GeneratedStep[], valueOf = (client: number, seq: number) => `${client}.${seq}`): History {
+  const cursor = new Map<number, number>();
+  const seqOf = new Map<number, number>();
+  const stopped = new Set<number>();
+  const planned: Array<{ step: GeneratedStep; seq: number; invokeMs: number; completeMs: number; pointMs: number }> = [];
+  for (const step of steps) {
+    if (stopped.has(step.client)) continue;
+    const invokeMs = cursor.get(step.client) ?? 0;
+    const seq = (seqOf.get(step.client) ?? 0) + 1;
+    seqOf.set(step.client, seq);
+    const completeMs = invokeMs + step.durationMs;
+    cursor.set(step.client, completeMs);
+    if (step.pending !== undefined) stopped.add(step.client);
+    planned.push({ step, seq, invokeMs, completeMs, pointMs: invokeMs + step.pointFraction * step.durationMs });
+  }
+  const byPoint = planned.map((p, i) => ({ p, i })).sort((a, b) => a.p.pointMs - b.p.pointMs || a.i - b.i);
+  const values = new Map<string, string | null>();
+  const operations: Operation[] = new Array(planned.length);
+  for (const { p, i } of byPoint) {
+    const { step } = p;
+    const value = valueOf(step.client, p.seq);
+    const ops: Op[] = step.kind === 'get' ? [get] : step.kind === 'put' ? [put(value)] : step.kind === 'delete' ? [del] : [put(value), get];
+    const pending = step.pending !== undefined;
+    let results: OpResult[] | null = null;
+    if (!pending || step.pending.tookEffect) {
+      const executed = replay(values.get(step.key) ?? null, ops);
+      values.set(step.key, executed.value);
+      results = executed.results;
+    }
+    operations[i] = {
+      client: step.client,
+      rifl: makeRifl(step.client, p.seq),
+      invokeMs: p.invokeMs,
+      completeMs: pending ? null : p.completeMs,
+      keys: [{ key: step.key, ops, results: pending ? null : results }],
+    };
+  }
+  return operations;
+}
+
+/** A deterministic generator for tests that need many numbers without fast-check (xorshift32). */
+export function numbers(seed: number): () => number {
+  let state = seed | 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/** `count` closed-loop steps for `clients` clients on `keys` keys, half reads, some deletes. */
+export function randomSteps(seed: number, count: number, clients: number, keys: readonly string[]): GeneratedStep[] {
+  const next = numbers(seed);
+  const steps: GeneratedStep[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = next();
+    steps.push({
+      client: 1 + Math.floor(next() * clients),
+      key: keys[Math.floor(next() * keys.length)]!,
+      kind: roll < 0.5 ? 'get' : roll < 0.9 ? 'put' : roll < 0.95 ? 'delete' : 'put-get',
+      durationMs: 1 + Math.floor(next() * 100),
+      pointFraction: 0.001 + next() * 0.998,
+    });
+  }
+  return steps;
+}
