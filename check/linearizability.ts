@@ -203,6 +203,8 @@ interface Compiled {
   readonly completedCount: number;
   /** Per operation: [kind, value, expected] triples, flattened. */
   readonly program: readonly Int32Array[];
+  /** 1 when every op of the operation is a get (it never changes the value). */
+  readonly readOnly: Uint8Array;
   readonly values: readonly string[];
 }
 
@@ -266,6 +268,7 @@ function compile(operations: readonly KeyOperation[]): Compiled {
   const clientIndex = new Int32Array(count);
   const clientIds = new Map<number, number>();
   const program: Int32Array[] = [];
+  const readOnly = new Uint8Array(count);
   let completedCount = 0;
   for (let i = 0; i < count; i++) {
     const operation = operations[i]!;
@@ -282,9 +285,10 @@ function compile(operations: readonly KeyOperation[]): Compiled {
       code[k * 3 + 2] = operation.results === null ? ANY_RESULT : idOf(operation.results[k] ?? null);
     });
     program.push(code);
+    readOnly[i] = operation.ops.every((op) => op.op === 'get') ? 1 : 0;
   }
   const byCompletion = Int32Array.from({ length: count }, (_, i) => i).sort((a, b) => completeMs[a]! - completeMs[b]! || a - b);
-  return { operations, count, invokeMs, completeMs, clientIndex, clients: clientIds.size, byCompletion, completedCount, program, values };
+  return { operations, count, invokeMs, completeMs, clientIndex, clients: clientIds.size, byCompletion, completedCount, program, readOnly, values };
 }
 
 /** The register value after applying operation `index` to `value`, or IMPOSSIBLE when its results disagree. */
@@ -366,7 +370,7 @@ class Search {
     const c = this.c;
     if (c.completedCount === 0) return { ...base, verdict: 'ok', steps: 0, linearization: [] };
     let value = NO_VALUE;
-    const root = this.frame(-1, NO_VALUE, 0, 0);
+    const root = this.frame(-1, NO_VALUE, NO_VALUE, 0, 0, true);
     const frames: Frame[] = [root];
     let longest: number[] = [];
     for (;;) {
@@ -400,7 +404,7 @@ class Search {
         order.push(candidate);
         return { ...base, verdict: 'ok', steps: this.steps, linearization: order.map((i) => c.operations[i]!.rifl) };
       }
-      frames.push(this.frame(candidate, value, frame.firstUnplaced, frame.firstUnplacedByCompletion));
+      frames.push(this.frame(candidate, value, after, frame.firstUnplaced, frame.firstUnplacedByCompletion, true));
       value = after;
       if (frames.length - 1 > longest.length) longest = frames.slice(1).map((f) => f.placed);
     }
@@ -425,22 +429,58 @@ class Search {
     return (this.placed[index >>> 5]! & (1 << (index & 31))) !== 0;
   }
 
-  /** A new frame after placing `placed`, with its candidates computed from the current placed set. */
-  private frame(placed: number, valueBefore: number, firstUnplacedFrom: number, byCompletionFrom: number): Frame {
+  /**
+   * A new frame after placing `placed`, with its candidates computed from the current placed set
+   * and `value`. With `forceReads`, a candidate that only reads and sees `value` becomes the only
+   * candidate: if any legal order extends the current prefix, one places that read next (moving a
+   * read earlier changes no other result, and a minimal operation has no unplaced predecessor), so
+   * branching over it would only multiply configurations, 2^k for k concurrent reads of one value.
+   */
+  private frame(placed: number, valueBefore: number, value: number, firstUnplacedFrom: number, byCompletionFrom: number, forceReads: boolean): Frame {
     const c = this.c;
     let firstUnplaced = firstUnplacedFrom;
     while (firstUnplaced < c.count && this.isPlaced(firstUnplaced)) firstUnplaced++;
     let firstByCompletion = byCompletionFrom;
     while (firstByCompletion < c.count && this.isPlaced(c.byCompletion[firstByCompletion]!)) firstByCompletion++;
     const earliestCompletion = firstByCompletion < c.count ? c.completeMs[c.byCompletion[firstByCompletion]!]! : Infinity;
+    let candidates = this.candidates(firstUnplaced, earliestCompletion);
+    if (forceReads) candidates = this.order(candidates, value);
     return {
       placed,
       valueBefore,
-      candidates: this.candidates(firstUnplaced, earliestCompletion),
+      candidates,
       next: 0,
       firstUnplaced,
       firstUnplacedByCompletion: firstByCompletion,
     };
+  }
+
+  /**
+   * The candidates worth trying, best first. A read that sees `value` goes alone (see
+   * {@link frame}). Reads that cannot see `value` are dropped: they cannot come next. The writes
+   * follow, first those that produce the value the earliest-completing of those reads saw (it must
+   * come before that read, with no other write between), then by completion time, earliest first
+   * (it is the deadline that prunes the most). The order changes only how fast the search
+   * decides, never what it decides.
+   */
+  private order(candidates: readonly number[], value: number): number[] {
+    const c = this.c;
+    let wanted = -1;
+    let wantedDeadline = Infinity;
+    const writes: number[] = [];
+    for (const candidate of candidates) {
+      if (c.readOnly[candidate] === 0) {
+        writes.push(candidate);
+        continue;
+      }
+      if (apply(c.program[candidate]!, value) !== IMPOSSIBLE) return [candidate];
+      if (c.completeMs[candidate]! < wantedDeadline) {
+        wantedDeadline = c.completeMs[candidate]!;
+        wanted = c.program[candidate]![2]!;
+      }
+    }
+    const rank = (index: number): number => (wanted >= 0 && apply(c.program[index]!, value) === wanted ? 0 : 1);
+    return writes.sort((a, b) => rank(a) - rank(b) || c.completeMs[a]! - c.completeMs[b]! || a - b);
   }
 
   /**
@@ -474,7 +514,7 @@ class Search {
       this.placed[index >>> 5] = this.placed[index >>> 5]! | (1 << (index & 31));
       value = apply(c.program[index]!, value);
     }
-    const frame = this.frame(-1, value, 0, 0);
+    const frame = this.frame(-1, value, value, 0, 0, false);
     const state = `the value ${formatValue(value === NO_VALUE ? null : c.values[value]!)}`;
     const head =
       prefix.length === 0
