@@ -205,6 +205,13 @@ interface Compiled {
   readonly program: readonly Int32Array[];
   /** 1 when every op of the operation is a get (it never changes the value). */
   readonly readOnly: Uint8Array;
+  /** Per operation, the distinct value ids it puts. */
+  readonly produces: readonly Int32Array[];
+  /**
+   * Per operation, the value id its first op must observe (a completed get or delete first), or -1
+   * when it observes nothing first or saw null (null comes back with any delete, so it is not tracked).
+   */
+  readonly needs: Int32Array;
   readonly values: readonly string[];
 }
 
@@ -269,6 +276,8 @@ function compile(operations: readonly KeyOperation[]): Compiled {
   const clientIds = new Map<number, number>();
   const program: Int32Array[] = [];
   const readOnly = new Uint8Array(count);
+  const produces: Int32Array[] = [];
+  const needs = new Int32Array(count);
   let completedCount = 0;
   for (let i = 0; i < count; i++) {
     const operation = operations[i]!;
@@ -286,9 +295,13 @@ function compile(operations: readonly KeyOperation[]): Compiled {
     });
     program.push(code);
     readOnly[i] = operation.ops.every((op) => op.op === 'get') ? 1 : 0;
+    const puts = new Set<number>();
+    for (let k = 0; k < code.length; k += 3) if (code[k] === PUT) puts.add(code[k + 1]!);
+    produces.push(Int32Array.from([...puts].sort((a, b) => a - b)));
+    needs[i] = code[0] !== PUT && code[2]! > NO_VALUE ? code[2]! : -1;
   }
   const byCompletion = Int32Array.from({ length: count }, (_, i) => i).sort((a, b) => completeMs[a]! - completeMs[b]! || a - b);
-  return { operations, count, invokeMs, completeMs, clientIndex, clients: clientIds.size, byCompletion, completedCount, program, readOnly, values };
+  return { operations, count, invokeMs, completeMs, clientIndex, clients: clientIds.size, byCompletion, completedCount, program, readOnly, produces, needs, values };
 }
 
 /** The register value after applying operation `index` to `value`, or IMPOSSIBLE when its results disagree. */
@@ -336,6 +349,11 @@ class Search {
   private readonly zobristB: Int32Array;
   private readonly cache: ConfigurationCache;
   private placedCompleted = 0;
+  /** Per value id: unplaced operations that put it, and unplaced completed operations that must observe it first. */
+  private readonly producers: Int32Array;
+  private readonly needers: Int32Array;
+  /** Values some unplaced operation must observe but no unplaced operation can put any more. */
+  private lostValues = 0;
   private steps = 0;
   /** Scratch for candidate computation: per client, the earliest completion among unplaced operations seen. */
   private readonly clientEarliest: Float64Array;
@@ -364,6 +382,13 @@ class Search {
     }
     this.cache = new ConfigurationCache(this.words, Math.floor(limits.maxCacheWords / (this.words + 2)));
     this.clientEarliest = new Float64Array(c.clients).fill(Infinity);
+    this.producers = new Int32Array(c.values.length);
+    this.needers = new Int32Array(c.values.length);
+    for (let i = 0; i < c.count; i++) {
+      for (const v of c.produces[i]!) this.producers[v]!++;
+      if (c.needs[i]! >= 0) this.needers[c.needs[i]!]!++;
+    }
+    for (let v = 1; v < c.values.length; v++) if (this.isLost(v)) this.lostValues++;
   }
 
   run(base: { key: Key; operations: number }): KeyVerdict {
@@ -394,6 +419,12 @@ class Search {
       const after = apply(c.program[candidate]!, value);
       if (after === IMPOSSIBLE) continue;
       this.toggle(candidate);
+      if (this.lostValues > (this.isLost(after) ? 1 : 0)) {
+        // Some unplaced operation must observe a value that is not the register's and that no
+        // unplaced operation can put again: it can never be placed, so neither can this order.
+        this.toggle(candidate);
+        continue;
+      }
       if (!this.cache.add(this.placed, this.hashA, this.hashB, after)) {
         // This set of operations already led to this value along another order, and failed there.
         this.toggle(candidate);
@@ -422,7 +453,23 @@ class Search {
     this.placed[word] = this.placed[word]! ^ bit;
     this.hashA ^= this.zobristA[index]!;
     this.hashB ^= this.zobristB[index]!;
-    if (this.c.completeMs[index]! !== Infinity) this.placedCompleted += wasPlaced ? -1 : 1;
+    const delta = wasPlaced ? 1 : -1;
+    if (this.c.completeMs[index]! !== Infinity) this.placedCompleted -= delta;
+    for (const v of this.c.produces[index]!) {
+      const before = this.isLost(v);
+      this.producers[v]! += delta;
+      this.lostValues += Number(this.isLost(v)) - Number(before);
+    }
+    const need = this.c.needs[index]!;
+    if (need >= 0) {
+      const before = this.isLost(need);
+      this.needers[need]! += delta;
+      this.lostValues += Number(this.isLost(need)) - Number(before);
+    }
+  }
+
+  private isLost(value: number): boolean {
+    return value !== NO_VALUE && this.needers[value]! > 0 && this.producers[value] === 0;
   }
 
   private isPlaced(index: number): boolean {
@@ -505,13 +552,26 @@ class Search {
     return found;
   }
 
+  /** After placing `candidate` (leaving `after`), a value some unplaced operation still needs but can no longer get, and that operation. */
+  private strandedBy(candidate: number, after: number): { value: number; needer: number } | undefined {
+    const c = this.c;
+    this.toggle(candidate);
+    let found: { value: number; needer: number } | undefined;
+    for (let i = 0; i < c.count && found === undefined; i++) {
+      const need = c.needs[i]!;
+      if (need >= 0 && need !== after && !this.isPlaced(i) && this.isLost(need)) found = { value: need, needer: i };
+    }
+    this.toggle(candidate);
+    return found;
+  }
+
   /** Why the longest legal prefix cannot be extended: each candidate's failure, in a sentence or two. */
   private explain(prefix: readonly number[]): string {
     const c = this.c;
-    this.placed.fill(0);
+    // The search unplaced everything on its way out; replay the prefix with the counters in step.
     let value = NO_VALUE;
     for (const index of prefix) {
-      this.placed[index >>> 5] = this.placed[index >>> 5]! | (1 << (index & 31));
+      this.toggle(index);
       value = apply(c.program[index]!, value);
     }
     const frame = this.frame(-1, value, value, 0, 0, false);
@@ -524,8 +584,17 @@ class Search {
     const shown = 3;
     for (const candidate of frame.candidates.slice(0, shown)) {
       const operation = c.operations[candidate]!;
-      const fits = apply(c.program[candidate]!, value) !== IMPOSSIBLE;
-      reasons.push(`${describeKeyOperation(operation)} ${fits ? 'fits but leaves the rest unplaceable' : `cannot see ${state}`}`);
+      const after = apply(c.program[candidate]!, value);
+      if (after === IMPOSSIBLE) {
+        reasons.push(`${describeKeyOperation(operation)} cannot see ${state}`);
+        continue;
+      }
+      const stranded = this.strandedBy(candidate, after);
+      reasons.push(
+        stranded === undefined
+          ? `${describeKeyOperation(operation)} fits but leaves the rest unplaceable`
+          : `${describeKeyOperation(operation)}, after which nothing could put ${formatValue(c.values[stranded.value]!)} back for ${describeKeyOperation(c.operations[stranded.needer]!)}`,
+      );
     }
     if (frame.candidates.length > shown) reasons.push(`${frame.candidates.length - shown} more`);
     // Say why the other unplaced operations are not candidates: they were invoked after some

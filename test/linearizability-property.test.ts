@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { History, Operation } from '../check/history.js';
 import { checkLinearizability } from '../check/linearizability.js';
 import { formatRifl } from '../core/ids.js';
-import { bruteForceLinearizable, linearizableHistory, onKey, randomSteps, w, witnessProblem, type GeneratedStep } from './support/histories.js';
+import { bruteForceLinearizable, linearizableHistory, onKey, r, randomSteps, w, witnessProblem, type GeneratedStep } from './support/histories.js';
 
 const KEYS = ['x', 'y'];
 
@@ -143,20 +143,28 @@ describe('budgets', () => {
     expect(checkLinearizability(history)).toMatchObject({ keysChecked: 2, ok: 2 });
   });
 
-  test('30 concurrent puts and a read of the first one: the search runs out long before it finds the order', () => {
-    // The only legal orders end with put("v0"), which the depth-first search tries first and so
-    // explores the subtrees under it: exponentially many (placed set, value) configurations.
+  test('30 concurrent puts and a read of the first one: pruning finds the only orders (v0 last) at once', () => {
+    // Plain Wing–Gong search would try put("v0") first and explore ~2^29 subsets under it; once
+    // v0 is overwritten with its read still to come, the lost-value rule cuts every such branch.
     const history: Operation[] = [];
     for (let c = 1; c <= 30; c++) history.push(w(c, 1, 0, 1000, `v${c - 1}`));
-    history.push({ ...w(31, 1, 1001, 1002, ''), keys: [{ key: 'x', ops: [{ op: 'get' }], results: ['v0'] }] });
-    const verdict = checkLinearizability(history, { budgetSteps: 20_000 }).verdicts[0]!;
-    expect(verdict.verdict).toBe('unknown');
-    expect(verdict.steps).toBe(20_000);
-    // Small enough, the same shape is decided, and the witness ends with v0 then the read.
-    const small = history.slice(0, 8).concat(history.slice(-1));
-    const decided = checkLinearizability(small, { budgetSteps: 20_000 }).verdicts[0]!;
-    expect(decided.verdict).toBe('ok');
-    expect(decided.verdict === 'ok' && decided.linearization.slice(-2).map(formatRifl)).toEqual(['1.1', '31.1']);
+    history.push(r(31, 1, 1001, 1002, 'v0'));
+    const verdict = checkLinearizability(history).verdicts[0]!;
+    expect(verdict.verdict).toBe('ok');
+    expect(verdict.verdict === 'ok' && verdict.linearization.slice(-2).map(formatRifl)).toEqual(['1.1', '31.1']);
+    expect(verdict.steps).toBeLessThan(2000);
+  });
+
+  test('30 concurrent puts and two later reads of different values: unknown within the budget, a violation when small', () => {
+    // The two reads each need their put last; no rule here sees that early, so the search walks the
+    // subsets of the other 28 puts: exponentially many configurations.
+    const history: Operation[] = [];
+    for (let c = 1; c <= 30; c++) history.push(w(c, 1, 0, 1000, `v${c - 1}`));
+    const reads = [r(31, 1, 1001, 1002, 'v0'), r(32, 1, 1001, 1002, 'v1')];
+    const large = checkLinearizability([...history, ...reads], { budgetSteps: 20_000 }).verdicts[0]!;
+    expect(large).toMatchObject({ verdict: 'unknown', steps: 20_000 });
+    const small = checkLinearizability([...history.slice(0, 8), ...reads], { budgetSteps: 20_000 }).verdicts[0]!;
+    expect(small.verdict).toBe('violation');
   });
 
   test('1,000 operations by 5 closed-loop clients on one key: ok, with few steps per operation', () => {

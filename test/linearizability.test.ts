@@ -99,9 +99,17 @@ describe('violations', () => {
     const verdict = verdictOf(history);
     expect(verdict.verdict).toBe('violation');
     if (verdict.verdict !== 'violation') return;
-    expect(verdict.longestPrefix.map(formatRifl)).toEqual(['1.1', '2.1', '1.2']);
-    expect(verdict.explanation).toMatch(/longest legal order covers 3 of 4 operations/);
-    expect(verdict.explanation).toMatch(/2\.2 get → "a" \[60–70 ms\] cannot see the value "b"/);
+    // Placing 1.2 would overwrite "a" for good while 2.2 still has to read it: the search stops there.
+    expect(verdict.longestPrefix.map(formatRifl)).toEqual(['1.1', '2.1']);
+    expect(verdict.explanation).toMatch(/longest legal order covers 2 of 4 operations/);
+    expect(verdict.explanation).toMatch(/1\.2 put\("b"\) → null \[40–50 ms\], after which nothing could put "a" back for 2\.2 get → "a" \[60–70 ms\]/);
+  });
+
+  test('the explanation says which read cannot see the register', () => {
+    const verdict = verdictOf([r(1, 1, 0, 10, 'a'), w(2, 1, 20, 30, 'a')]);
+    expect(verdict.verdict === 'violation' && verdict.explanation).toMatch(
+      /no operation can take effect first .*1\.1 get → "a" \[0–10 ms\] cannot see the value null; 1 other was invoked after 1\.1 completed at 10 ms/,
+    );
   });
 });
 
