@@ -205,12 +205,9 @@ interface Compiled {
   readonly program: readonly Int32Array[];
   /** 1 when every op of the operation is a get (it never changes the value). */
   readonly readOnly: Uint8Array;
-  /** Per operation, the distinct value ids it puts. */
+  /** Per operation, the distinct value ids it may leave behind: those it puts, and no-value if it deletes. */
   readonly produces: readonly Int32Array[];
-  /**
-   * Per operation, the value id its first op must observe (a completed get or delete first), or -1
-   * when it observes nothing first or saw null (null comes back with any delete, so it is not tracked).
-   */
+  /** Per operation, the value id its first op must observe (a completed get or delete first), or -1. */
   readonly needs: Int32Array;
   readonly values: readonly string[];
 }
@@ -296,9 +293,10 @@ function compile(operations: readonly KeyOperation[]): Compiled {
     program.push(code);
     readOnly[i] = operation.ops.every((op) => op.op === 'get') ? 1 : 0;
     const puts = new Set<number>();
-    for (let k = 0; k < code.length; k += 3) if (code[k] === PUT) puts.add(code[k + 1]!);
+    for (let k = 0; k < code.length; k += 3) puts.add(code[k] === PUT ? code[k + 1]! : code[k] === DELETE ? NO_VALUE : -1);
+    puts.delete(-1);
     produces.push(Int32Array.from([...puts].sort((a, b) => a - b)));
-    needs[i] = code[0] !== PUT && code[2]! > NO_VALUE ? code[2]! : -1;
+    needs[i] = code[0] !== PUT && code[2]! !== ANY_RESULT ? code[2]! : -1;
   }
   const byCompletion = Int32Array.from({ length: count }, (_, i) => i).sort((a, b) => completeMs[a]! - completeMs[b]! || a - b);
   return { operations, count, invokeMs, completeMs, clientIndex, clients: clientIds.size, byCompletion, completedCount, program, readOnly, produces, needs, values };
@@ -388,7 +386,7 @@ class Search {
       for (const v of c.produces[i]!) this.producers[v]!++;
       if (c.needs[i]! >= 0) this.needers[c.needs[i]!]!++;
     }
-    for (let v = 1; v < c.values.length; v++) if (this.isLost(v)) this.lostValues++;
+    for (let v = 0; v < c.values.length; v++) if (this.isLost(v)) this.lostValues++;
   }
 
   run(base: { key: Key; operations: number }): KeyVerdict {
@@ -469,7 +467,7 @@ class Search {
   }
 
   private isLost(value: number): boolean {
-    return value !== NO_VALUE && this.needers[value]! > 0 && this.producers[value] === 0;
+    return this.needers[value]! > 0 && this.producers[value] === 0;
   }
 
   private isPlaced(index: number): boolean {
@@ -504,9 +502,9 @@ class Search {
 
   /**
    * The candidates worth trying, best first. A read that sees `value` goes alone (see
-   * {@link frame}). Reads that cannot see `value` are dropped: they cannot come next. The writes
-   * follow, first those that produce the value the earliest-completing of those reads saw (it must
-   * come before that read, with no other write between), then by completion time, earliest first
+   * {@link frame}). Operations whose results cannot follow `value` are dropped: they cannot come
+   * next. The writes follow, first those that produce the value the earliest-completing dropped
+   * read saw (it must come before that read, with no other write between), then by completion time, earliest first
    * (it is the deadline that prunes the most). The order changes only how fast the search
    * decides, never what it decides.
    */
@@ -516,14 +514,12 @@ class Search {
     let wantedDeadline = Infinity;
     const writes: number[] = [];
     for (const candidate of candidates) {
-      if (c.readOnly[candidate] === 0) {
-        writes.push(candidate);
-        continue;
-      }
-      if (apply(c.program[candidate]!, value) !== IMPOSSIBLE) return [candidate];
-      if (c.completeMs[candidate]! < wantedDeadline) {
+      const fits = apply(c.program[candidate]!, value) !== IMPOSSIBLE;
+      if (fits && c.readOnly[candidate] === 1) return [candidate];
+      if (fits) writes.push(candidate);
+      else if (c.readOnly[candidate] === 1 && c.completeMs[candidate]! < wantedDeadline) {
         wantedDeadline = c.completeMs[candidate]!;
-        wanted = c.program[candidate]![2]!;
+        wanted = c.needs[candidate]!;
       }
     }
     const rank = (index: number): number => (wanted >= 0 && apply(c.program[index]!, value) === wanted ? 0 : 1);
