@@ -571,7 +571,8 @@ class Search {
       value = apply(c.program[index]!, value);
     }
     const frame = this.frame(-1, value, value, 0, 0, false);
-    const state = `the value ${formatValue(value === NO_VALUE ? null : c.values[value]!)}`;
+    const text = (id: number): string => formatValue(id === NO_VALUE ? null : c.values[id]!);
+    const state = `the value ${text(value)}`;
     const head =
       prefix.length === 0
         ? 'no operation can take effect first (the register starts empty)'
@@ -589,7 +590,7 @@ class Search {
       reasons.push(
         stranded === undefined
           ? `${describeKeyOperation(operation)} fits but leaves the rest unplaceable`
-          : `${describeKeyOperation(operation)}, after which nothing could put ${formatValue(c.values[stranded.value]!)} back for ${describeKeyOperation(c.operations[stranded.needer]!)}`,
+          : `${describeKeyOperation(operation)}, after which nothing could bring ${text(stranded.value)} back for ${describeKeyOperation(c.operations[stranded.needer]!)}`,
       );
     }
     if (frame.candidates.length > shown) reasons.push(`${frame.candidates.length - shown} more`);

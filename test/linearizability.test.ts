@@ -102,7 +102,7 @@ describe('violations', () => {
     // Placing 1.2 would overwrite "a" for good while 2.2 still has to read it: the search stops there.
     expect(verdict.longestPrefix.map(formatRifl)).toEqual(['1.1', '2.1']);
     expect(verdict.explanation).toMatch(/longest legal order covers 2 of 4 operations/);
-    expect(verdict.explanation).toMatch(/1\.2 put\("b"\) → null \[40–50 ms\], after which nothing could put "a" back for 2\.2 get → "a" \[60–70 ms\]/);
+    expect(verdict.explanation).toMatch(/1\.2 put\("b"\) → null \[40–50 ms\], after which nothing could bring "a" back for 2\.2 get → "a" \[60–70 ms\]/);
   });
 
   test('the explanation says which read cannot see the register', () => {
@@ -249,4 +249,11 @@ describe('limits and budgets', () => {
     const operations = projectByKey(history).get('x')!.reverse();
     expect(checkKeyLinearizability('x', operations).verdict).toBe('ok');
   });
+});
+
+test('a delete that empties the key for good strands a later read of null, and the explanation says so', () => {
+  // 2.1 reads null after 1.2 completed, so 1.3's put must come after 2.1; but 1.3 completed before 2.1 began.
+  const history = [w(1, 1, 0, 10, 'a'), d(1, 2, 20, 30, 'a'), w(1, 3, 40, 50, 'b'), r(2, 1, 60, 70, null)];
+  const verdict = verdictOf(history);
+  expect(verdict.verdict === 'violation' && verdict.explanation).toMatch(/after which nothing could bring null back for 2\.1 get → null/);
 });
