@@ -8,7 +8,8 @@
  *    delivered here at once (queued behind outputs already taken), and the copy for the others,
  *    which is emitted for the host; an execute goes to the executor shard that owns it;
  * 3. executor partial results are gathered per rifl; once every key of a command submitted here has
- *    answered, a reply is emitted.
+ *    answered, a reply is emitted; the dots the executor ran go back to the process when both ask for
+ *    it (`Executor.drainExecuted`, `Process.executed`), which feeds garbage collection.
  * Outputs for the host come out of `drain()` in the order they were produced.
  */
 import type { Command } from './command.js';
@@ -136,6 +137,10 @@ export class Replica<Msg extends Message, Info> {
     invariant(executor !== undefined, () => `no executor shard ${shard} of ${shards}`);
     executor.handle(info, now);
     for (const result of executor.drain()) this.gather(result);
+    if (this.process.executed !== undefined && executor.drainExecuted !== undefined) {
+      const dots = executor.drainExecuted();
+      if (dots.length > 0) this.process.executed(dots, now);
+    }
   }
 
   private gather(result: ExecutionResult): void {
