@@ -74,7 +74,11 @@ export interface Executor<Info> {
   handle(info: Info, now: Time): void;
   /** Partial results since the last call, in execution order; clears them. */
   drain(): readonly ExecutionResult[];
-  /** Optional: dots executed since the last call, in execution order; clears them (see `Process.executed`). */
+  /**
+   * Optional: dots executed since the last call, in execution order; clears them (see
+   * `Process.executed`). An executor may start recording only at the first call, so a host that wants
+   * this feedback calls it once before the first input.
+   */
   drainExecuted?(): readonly Dot[];
 }
 

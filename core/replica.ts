@@ -62,6 +62,8 @@ export class Replica<Msg extends Message, Info> {
     this.shardOf = options.shardOf;
     this.onExecuted = options.onExecuted;
     this.pendingMax = options.pendingMax ?? 1_000_000;
+    // Executors record executed dots only for a host that asks; ask before the first input.
+    if (process.executed !== undefined) for (const executor of this.executors) executor.drainExecuted?.();
   }
 
   /** Number of commands submitted here that have not been answered yet. */

@@ -2,11 +2,15 @@
 import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import type { ProtocolDefinition } from '../core/process.js';
+import { atlas } from './atlas/index.js';
+import { epaxos } from './epaxos/index.js';
 import { fpaxos } from './fpaxos/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const REGISTRY: Partial<Record<ProtocolName, ProtocolDefinition<any, any>>> = {
   fpaxos,
+  epaxos,
+  atlas,
 };
 
 /** Names of the protocols implemented so far, in PROTOCOL_NAMES order. */
