@@ -1,7 +1,8 @@
 /** Shared by the EPaxos/Atlas simulation tests: one run with the order checker attached. */
 import { ExecutionOrderMonitor, writeLookupFrom } from '../check/order.js';
 import { makeConfig, type Config } from '../core/config.js';
-import type { ProtocolDefinition } from '../core/process.js';
+import type { Process, ProtocolDefinition } from '../core/process.js';
+import type { GraphInfo } from '../protocols/common/graph-executor.js';
 import { builtInPlanet } from '../sim/planet.js';
 import { Simulation, type SimulationResult } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
@@ -15,6 +16,11 @@ export interface CheckedRun {
   readonly violations: string[];
   readonly monitor: ExecutionOrderMonitor;
   readonly keyResultsExpected: number;
+  /** The processes of the run, by id − 1 (to inspect garbage-collected state). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly processes: readonly Process<any, GraphInfo>[];
+  /** Dots committed with different values at two processes (commit agreement), as sentences. */
+  readonly disagreements: string[];
 }
 
 export interface RunOptions {
@@ -29,16 +35,44 @@ export interface RunOptions {
   readonly regions?: readonly string[];
   readonly strict?: boolean;
   readonly jitterPct?: number;
+  readonly gcIntervalMs?: number;
 }
 
 /** Runs a simulation with an {@link ExecutionOrderMonitor} watching every executor. */
 export function checkedRun(options: RunOptions): CheckedRun {
-  const config = makeConfig(options.protocol.name, { n: options.n, f: options.f });
+  const config = makeConfig(options.protocol.name, { n: options.n, f: options.f, ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }) });
+  // Watch every commit as the executors see it: every process must commit the same value per dot.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const processes: Process<any, GraphInfo>[] = [];
+  const committed = new Map<number, string>();
+  const disagreements: string[] = [];
+  const base = options.protocol;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const protocol: ProtocolDefinition<any, GraphInfo> = {
+    ...base,
+    createProcess: (id, c) => {
+      const process = base.createProcess(id, c);
+      processes.push(process);
+      return process;
+    },
+    createExecutor: (id, c, shard) => {
+      const executor = base.createExecutor(id, c, shard);
+      const handle = executor.handle.bind(executor);
+      executor.handle = (info: GraphInfo, now: number) => {
+        const value = `${info.cmd?.rifl ?? 'noop'} deps=${info.deps.join(',')} seq=${info.seq}`;
+        const earlier = committed.get(info.dot);
+        if (earlier === undefined) committed.set(info.dot, value);
+        else if (earlier !== value && disagreements.length < 10) disagreements.push(`process ${id} committed ${info.dot} as ${value}, another as ${earlier}`);
+        handle(info, now);
+      };
+      return executor;
+    },
+  };
   const regions = (options.regions ?? GCP_REGIONS).slice(0, options.n);
   const monitor = new ExecutionOrderMonitor();
   const workload = { ...WORKLOAD_DEFAULTS, ...options.workload };
   const sim = new Simulation({
-    protocol: options.protocol,
+    protocol,
     config,
     planet: builtInPlanet(options.planet ?? 'gcp'),
     processRegions: regions,
@@ -54,5 +88,5 @@ export function checkedRun(options: RunOptions): CheckedRun {
   const result = sim.run();
   const commands = result.history!.map((entry) => entry.command);
   const keyResultsExpected = commands.reduce((sum, cmd) => sum + cmd.keys.length, 0);
-  return { result, config, violations: monitor.violations(writeLookupFrom(commands)), monitor, keyResultsExpected };
+  return { result, config, violations: monitor.violations(writeLookupFrom(commands)), monitor, keyResultsExpected, processes, disagreements };
 }
