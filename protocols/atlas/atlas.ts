@@ -56,6 +56,10 @@ interface DotState {
 
 const GC_TIMER = 'gc';
 
+/** Most dots whose state one process holds; reaching it means garbage collection is not keeping up. */
+export const DOTS_HELD_MAX = 4 * 1024 * 1024;
+
+/** One Atlas process: coordinator of its own dots, fast-quorum member, acceptor and learner of the others'. */
 export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   readonly timers: readonly TimerSpec[];
   private readonly outbox = new Outbox<AtlasMessage, GraphInfo>();
@@ -160,6 +164,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   private state(dot: Dot): DotState {
     let state = this.dots.get(dot);
     if (state === undefined) {
+      invariant(this.dots.size < DOTS_HELD_MAX, () => `atlas process ${this.id} holds more than DOTS_HELD_MAX=${DOTS_HELD_MAX} dots`);
       state = { status: Status.Start, cmd: undefined, synod: new Synod(), reports: undefined, reportedBy: undefined, bufferedCommit: undefined };
       this.dots.set(dot, state);
     }

@@ -30,6 +30,7 @@ export interface MConsensus {
   readonly ballot: number;
   readonly value: AtlasValue;
 }
+/** The acceptor accepted the value at `ballot`. */
 export interface MConsensusAck {
   readonly type: 'MConsensusAck';
   readonly dot: Dot;

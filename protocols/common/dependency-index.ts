@@ -32,6 +32,7 @@ interface Registered {
 /** Most commands one index holds; reaching it means garbage collection is not keeping up. */
 export const DEPENDENCY_INDEX_MAX = 4 * 1024 * 1024;
 
+/** One process's Option-F index: per key, the registered reads and writes not yet executed everywhere. */
 export class DependencyIndex {
   private readonly byKey = new Map<Key, KeyEntry>();
   private readonly registered = new Map<Dot, Registered>();

@@ -21,6 +21,7 @@ export interface GcReport {
   readonly executed: readonly number[];
 }
 
+/** One process's view of what is committed and executed where, and what became stable. */
 export class GarbageCollector {
   private readonly committed = new FrontierMap();
   private readonly executed = new FrontierMap();

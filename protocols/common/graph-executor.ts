@@ -58,6 +58,7 @@ interface Vertex {
   blockedOn: Dot;
 }
 
+/** The executor of one EPaxos or Atlas process: committed commands in, per-key results out in SCC order. */
 export class GraphExecutor implements Executor<GraphInfo> {
   readonly store = new KVStore();
   private readonly vertices = new Map<Dot, Vertex>();

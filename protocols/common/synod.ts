@@ -20,6 +20,7 @@ export type AcceptOutcome<Value> =
   | { readonly kind: 'chosen'; readonly value: Value }
   | { readonly kind: 'rejected'; readonly bal: number };
 
+/** One dot's single-decree Flexible Paxos state at one process, in both roles (acceptor and proposer). */
 export class Synod<Value> {
   private balValue = 0;
   private abalValue = 0;

@@ -55,6 +55,10 @@ interface DotState {
 
 const GC_TIMER = 'gc';
 
+/** Most dots whose state one process holds; reaching it means garbage collection is not keeping up. */
+export const DOTS_HELD_MAX = 4 * 1024 * 1024;
+
+/** One EPaxos process: coordinator of its own dots, fast-quorum member, acceptor and learner of the others'. */
 export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   readonly timers: readonly TimerSpec[];
   private readonly outbox = new Outbox<EPaxosMessage, GraphInfo>();
@@ -157,6 +161,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private state(dot: Dot): DotState {
     let state = this.dots.get(dot);
     if (state === undefined) {
+      invariant(this.dots.size < DOTS_HELD_MAX, () => `epaxos process ${this.id} holds more than DOTS_HELD_MAX=${DOTS_HELD_MAX} dots`);
       state = { status: Status.Start, cmd: undefined, synod: new Synod(), replies: undefined, repliedBy: undefined, bufferedCommit: undefined };
       this.dots.set(dot, state);
     }
