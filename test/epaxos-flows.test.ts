@@ -12,11 +12,8 @@ describe('EPaxos, n=5 (fast quorum 3 = coordinator + 2 replies, slow quorum 3)',
     const [p1, p2, p3, p4, p5] = five();
     p1!.submit(put(1), 0);
     const collect = onlySend<MCollect>(p1!.drain(), 'MCollect');
-    expect(collect.to).toEqual([1, 2, 3, 4, 5]);
+    expect(collect.to).toEqual([2, 3, 4, 5]); // the coordinator takes its own proposal and does not ack itself
     expect(collect.msg).toEqual({ type: 'MCollect', dot: makeDot(1, 1), cmd: put(1), deps: [], seq: 1, quorum: [1, 2, 3] });
-
-    p1!.handle(1, collect.msg, 0);
-    expect(p1!.drain()).toEqual([]); // the coordinator does not ack itself
     for (const outsider of [p4!, p5!]) {
       outsider.handle(1, collect.msg, 0);
       expect(outsider.drain()).toEqual([]); // not in the fast quorum: payload only

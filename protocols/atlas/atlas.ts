@@ -3,8 +3,8 @@
  * Systems", EuroSys'20; normal case as in fantoch's atlas.rs). PROTOCOLS.md §4.
  *
  * Message flow, per command, at the coordinator c (the process the client submitted to):
- *   c ─MCollect{past}→ all   (processes outside c's fast quorum only store the payload)
- *   fast-quorum member ─MCollectAck{past ∪ local}→ c   (c acks itself, with `past`)
+ *   c ─MCollect{past}→ all others   (processes outside c's fast quorum only store the payload)
+ *   fast-quorum member ─MCollectAck{past ∪ local}→ c   (c's own report is `past`, taken at submit)
  *   fast path: every reported dependency was reported by at least f members → c ─MCommit→ all
  *   slow path: c ─MConsensus{union}→ its f+1 closest ─MConsensusAck→ c ─MCommit→ all
  *   MCommit → graph executor at every process (SCCs ordered by dot); the submit process replies.
@@ -105,10 +105,15 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     const dot = makeDot(this.id, ++this.lastSeq);
     const past = this.index.conflicts(cmd);
     this.index.register(dot, cmd, 0);
+    // The coordinator acks itself by recording `past` as its own report directly rather than through a
+    // message to itself, so a host that delivers self-messages late cannot make it drop early reports.
     const state = this.state(dot);
-    state.reports = [];
-    state.reportedBy = [];
-    this.outbox.send(this.all, { type: 'MCollect', dot, cmd, deps: past, quorum: this.fastQuorum });
+    state.status = Status.Collect;
+    state.cmd = cmd;
+    state.synod.setInitialValue({ isNoop: false, deps: past });
+    state.reports = [past];
+    state.reportedBy = [this.id];
+    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps: past, quorum: this.fastQuorum });
   }
 
   handle(from: ProcessId, msg: AtlasMessage, _now: Time): void {
@@ -179,12 +184,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     if (!msg.quorum.includes(this.id)) {
       state.status = Status.Payload;
     } else {
-      let deps = msg.deps;
-      if (from !== this.id) {
-        // The coordinator registered the command at submit; a member adds what it knows.
-        deps = unionDeps(deps, this.index.conflicts(msg.cmd));
-        this.index.register(msg.dot, msg.cmd, 0);
-      }
+      const deps = unionDeps(msg.deps, this.index.conflicts(msg.cmd));
+      this.index.register(msg.dot, msg.cmd, 0);
       state.status = Status.Collect;
       state.synod.setInitialValue({ isNoop: false, deps });
       if (state.bufferedCommit === undefined) this.outbox.send([from], { type: 'MCollectAck', dot: msg.dot, deps });

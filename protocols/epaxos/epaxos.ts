@@ -3,7 +3,7 @@
  * normal case as in fantoch's epaxos.rs, plus the paper's `seq`). PROTOCOLS.md §3.
  *
  * Message flow, per command, at the coordinator c (the process the client submitted to):
- *   c ─MCollect{deps, seq}→ all   (processes outside c's fast quorum only store the payload)
+ *   c ─MCollect{deps, seq}→ all others   (processes outside c's fast quorum only store the payload)
  *   fast-quorum member ─MCollectAck{deps ∪ local, max seq}→ c   (c does not ack itself)
  *   fast path: every member's reply is identical → c ─MCommit→ all
  *   slow path: c ─MConsensus{union, max seq}→ its F+1 closest ─MConsensusAck→ c ─MCommit→ all
@@ -102,10 +102,15 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     const deps = this.index.conflicts(cmd);
     const seq = this.index.nextSeq(deps);
     this.index.register(dot, cmd, seq);
+    // The coordinator takes its own proposal directly instead of through a message to itself, so a
+    // host that delivers self-messages late cannot make it drop early replies.
     const state = this.state(dot);
+    state.status = Status.Collect;
+    state.cmd = cmd;
+    state.synod.setInitialValue({ deps, seq });
     state.replies = [];
     state.repliedBy = [];
-    this.outbox.send(this.all, { type: 'MCollect', dot, cmd, deps, seq, quorum: this.fastQuorum });
+    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps, seq, quorum: this.fastQuorum });
   }
 
   handle(from: ProcessId, msg: EPaxosMessage, _now: Time): void {
@@ -175,10 +180,6 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     state.cmd = msg.cmd;
     if (!msg.quorum.includes(this.id)) {
       state.status = Status.Payload;
-    } else if (from === this.id) {
-      // The coordinator registered the command at submit and does not ack itself.
-      state.status = Status.Collect;
-      state.synod.setInitialValue({ deps: msg.deps, seq: msg.seq });
     } else {
       const local = this.index.conflicts(msg.cmd);
       const deps = unionDeps(msg.deps, local);
