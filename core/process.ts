@@ -8,7 +8,7 @@
  */
 import type { Command, Key, OpResult } from './command.js';
 import type { Config, ProtocolName } from './config.js';
-import type { ProcessId, Rifl, ShardId } from './ids.js';
+import type { Dot, ProcessId, Rifl, ShardId } from './ids.js';
 
 /** Milliseconds, always handed in by the host. */
 export type Time = number;
@@ -54,6 +54,12 @@ export interface Process<Msg extends Message, Info> {
   drain(): readonly Output<Msg, Info>[];
   /** Counters since the start. */
   metrics(): ProtocolMetrics;
+  /**
+   * Optional feedback from this process's own executor: the dots it executed, in order. Protocols
+   * whose garbage collection needs "executed everywhere" (EPaxos and Atlas prune their dependency
+   * index with it) implement this; the host forwards whatever the executor's `drainExecuted` returns.
+   */
+  executed?(dots: readonly Dot[], now: Time): void;
 }
 
 /** A partial result: the results of one command's operations on one key, in op order. */
@@ -76,6 +82,12 @@ export interface Executor<Info> {
    * taken. Tempo uses it for the cross-key readiness of multi-key commands.
    */
   drainShardInfos?(): readonly Info[];
+  /**
+   * Optional: dots executed since the last call, in execution order; clears them (see
+   * `Process.executed`). An executor may start recording only at the first call, so a host that wants
+   * this feedback calls it once before the first input.
+   */
+  drainExecuted?(): readonly Dot[];
 }
 
 /** Everything a host needs to run one protocol. */

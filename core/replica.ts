@@ -8,7 +8,8 @@
  *    delivered here at once (queued behind outputs already taken), and the copy for the others,
  *    which is emitted for the host; an execute goes to the executor shard that owns it;
  * 3. executor partial results are gathered per rifl; once every key of a command submitted here has
- *    answered, a reply is emitted;
+ *    answered, a reply is emitted; the dots the executor ran go back to the process when both ask for
+ *    it (`Executor.drainExecuted`, `Process.executed`), which feeds garbage collection;
  * 4. infos an executor shard addresses to other shards (`drainShardInfos`) are routed with `shardOf`
  *    through one FIFO queue, emptied before the next process output is taken. With one queue for all
  *    shards, the shards see the same infos in the same order whatever their number.
@@ -66,6 +67,8 @@ export class Replica<Msg extends Message, Info> {
     this.shardOf = options.shardOf;
     this.onExecuted = options.onExecuted;
     this.pendingMax = options.pendingMax ?? 1_000_000;
+    // Executors record executed dots only for a host that asks; ask before the first input.
+    if (process.executed !== undefined) for (const executor of this.executors) executor.drainExecuted?.();
   }
 
   /** Number of commands submitted here that have not been answered yet. */
@@ -150,6 +153,10 @@ export class Replica<Msg extends Message, Info> {
     invariant(executor !== undefined, () => `no executor shard ${shard} of ${shards}`);
     executor.handle(info, now);
     for (const result of executor.drain()) this.gather(result);
+    if (this.process.executed !== undefined && executor.drainExecuted !== undefined) {
+      const dots = executor.drainExecuted();
+      if (dots.length > 0) this.process.executed(dots, now);
+    }
     if (executor.drainShardInfos === undefined) return;
     for (const forwarded of executor.drainShardInfos()) this.shardQueue.push(forwarded);
   }

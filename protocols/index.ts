@@ -2,12 +2,16 @@
 import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import type { ProtocolDefinition } from '../core/process.js';
+import { atlas } from './atlas/index.js';
+import { epaxos } from './epaxos/index.js';
 import { fpaxos } from './fpaxos/index.js';
 import { tempo } from './tempo/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const REGISTRY: Partial<Record<ProtocolName, ProtocolDefinition<any, any>>> = {
   fpaxos,
+  epaxos,
+  atlas,
   tempo,
 };
 

@@ -1,0 +1,12 @@
+/** Atlas: leaderless, fast quorum ⌊n/2⌋+f, dependency graph executed by SCCs in dot order. */
+import type { ProtocolDefinition } from '../../core/process.js';
+import { GraphExecutor, type GraphInfo } from '../common/graph-executor.js';
+import { AtlasProcess } from './atlas.js';
+import type { AtlasMessage } from './messages.js';
+
+export const atlas: ProtocolDefinition<AtlasMessage, GraphInfo> = {
+  name: 'atlas',
+  summary: 'Atlas (EuroSys\'20): leaderless; fast quorum ⌊n/2⌋+f, fast path when every dependency is reported f times, else Flexible Paxos at f+1',
+  createProcess: (id, config) => new AtlasProcess(id, config),
+  createExecutor: (id) => new GraphExecutor(id, 'dot'),
+};

@@ -1,0 +1,12 @@
+/** EPaxos: leaderless, optimized fast quorum, dependency graph executed by SCCs in (seq, dot) order. */
+import type { ProtocolDefinition } from '../../core/process.js';
+import { GraphExecutor, type GraphInfo } from '../common/graph-executor.js';
+import { EPaxosProcess } from './epaxos.js';
+import type { EPaxosMessage } from './messages.js';
+
+export const epaxos: ProtocolDefinition<EPaxosMessage, GraphInfo> = {
+  name: 'epaxos',
+  summary: 'EPaxos (SOSP\'13): leaderless; fast path when all F+⌊(F+1)/2⌋ replies agree, else Accept at F+1; tolerates F=⌊n/2⌋',
+  createProcess: (id, config) => new EPaxosProcess(id, config),
+  createExecutor: (id) => new GraphExecutor(id, 'seq-dot'),
+};
