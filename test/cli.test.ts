@@ -72,6 +72,15 @@ describe('orrery CLI: working invocations', () => {
     expect(JSON.parse(lines[0]!)).toHaveProperty('invokeMs');
   });
 
+  test('EPaxos says once that it ignores --f', () => {
+    const run = orrery('sim', '--protocol', 'epaxos', '--f', '2', '--clients-per-region', '1', '--commands', '3');
+    expect(run.code).toBe(0);
+    const notes = run.stdout.split('\n').filter((line) => line.startsWith('note: '));
+    expect(notes).toEqual(['note: EPaxos ignores --f: it always tolerates F=⌊n/2⌋=2 failures with n=5']);
+    const silent = orrery('sim', '--protocol', 'epaxos', '--clients-per-region', '1', '--commands', '3');
+    expect(silent.stdout).not.toMatch(/^note:/m);
+  });
+
   test('bote and regions', () => {
     const estimate = orrery('bote', '--planet', 'aws', '--regions', 'eu-west-1,us-west-1,ap-southeast-1', '--leader', 'us-west-1');
     expect(estimate.code).toBe(0);
