@@ -2,33 +2,41 @@
  * The stuck-command scenario: predictable performance when one command's commit is held back.
  *
  * Five processes: process 1 alone in asia-southeast1, processes 2–5 close together in Europe and
- * us-east4, so process 1 is in none of the others' fast quorums (n=5, f=1: each quorum is a process and
- * its two closest). Clients sit in every region and run the same seeded workload, whatever the protocol.
+ * us-east4, so process 1 is in none of the others' fast or slow quorums. Process 1 has a single
+ * closed-loop client, so the held command is the only command it coordinates during the hold; every
+ * other region has `clientsPerRegion` clients. Every client runs the same seeded workload whatever
+ * the protocol: multi-key commands over a small shared key pool, so dependency chains (graph
+ * protocols) and cross-key timestamp bumps (Tempo) can spread a wait from one key to others.
  *
- * 1. A fault-free probe run picks the held command C: the first command submitted at process 1 after
- *    `warmupMs` whose key some other client also uses; the hold starts halfway through its latency, once
- *    its first round is out and before its commit is.
- * 2. The same run again, with process 1's outgoing links slowed by `holdMs` from the hold start until C
- *    completed in the probe: C's commit (and everything else process 1 sends meanwhile) reaches the
- *    other processes `holdMs` late.
- * 3. Figures per process over the hold `[start, start + holdMs)`: what it executed on C's keys and on
- *    other keys (against the probe), when it executed C, and how many commands on C's keys submitted
- *    during the hold waited for C.
+ * 1. The held command C is the `heldCommand`-th command of process 1's client: the same command (same
+ *    rifl and keys) for every protocol. A fault-free probe run gives its submission time.
+ * 2. The same run again, with every link INTO process 1 slowed by `holdMs` from C's submission until
+ *    C completed in the probe. C's proposal goes out on time and the fast-quorum members answer on
+ *    time, but their answers reach the coordinator `holdMs` late, so C's commit reaches every process
+ *    about `holdMs` late. Process 1's outgoing links stay normal: what it already voted or decided
+ *    (Tempo's detached votes included) keeps flowing. (Slowing its outgoing links instead, as an
+ *    earlier version did, also holds back the coordinator's detached votes, which every Tempo majority
+ *    needs, since every majority intersects C's fast quorum: that measures a slow voter, not a held
+ *    commit.)
+ * 3. Figures per process over the hold `[C submitted, C submitted + holdMs)`, against the probe:
+ *    executions on C's keys and on other keys; commands concurrent with C (submitted before C executed
+ *    anywhere, still running when it was submitted) that executed before C; commands that executed
+ *    before C on its keys yet only after the hold (they waited for a command ordered after them).
  *
- * A protocol that keeps executing what is ready (Tempo: whatever is stable) keeps the other keys going;
- * one whose execution follows dependency chains stalls wherever the chains reach C.
+ * What to expect, and what the figures show, is in docs/stuck-command.md.
  */
 import type { Config } from '../../core/config.js';
 import { makeConfig } from '../../core/config.js';
-import { formatRifl, riflClient, type ProcessId, type Rifl } from '../../core/ids.js';
-import { invariant } from '../../core/invariant.js';
+import { formatRifl, makeRifl, type ProcessId, type Rifl } from '../../core/ids.js';
+import { invariant, UsageError } from '../../core/invariant.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { ExecutionOrderMonitor, writeLookupFrom } from '../../check/order.js';
 import { builtInPlanet } from '../planet.js';
 import { Simulation, type HistoryEntry, type SimulationResult } from '../simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../workload.js';
+import type { SlowLink } from '../faults.js';
 
-/** Process i+1 sits in STUCK_COMMAND_REGIONS[i]. */
+/** Process i+1 sits in STUCK_COMMAND_REGIONS[i]; process 1 coordinates the held command. */
 export const STUCK_COMMAND_REGIONS = ['asia-southeast1', 'europe-west1', 'europe-west2', 'europe-west4', 'us-east4'] as const;
 
 /** What to run; everything but the protocol has a default (STUCK_COMMAND_DEFAULTS). */
@@ -37,41 +45,48 @@ export interface StuckCommandOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly protocol: ProtocolDefinition<any, any>;
   readonly seed?: number;
-  /** Extra delay on the held process's outgoing links, in milliseconds. */
+  /** Extra delay on the links into the held command's coordinator, in milliseconds. */
   readonly holdMs?: number;
-  /** The held command is submitted at or after this simulated time. */
-  readonly warmupMs?: number;
+  /** Which command of process 1's client is held (1 = its first). */
+  readonly heldCommand?: number;
+  /** Clients in each region but process 1's (which has one). */
   readonly clientsPerRegion?: number;
   readonly workload?: Partial<WorkloadOptions>;
   /** Extra configuration (e.g. tempoDetachedIntervalMs); n and f are fixed at 5 and 1. */
   readonly config?: Partial<Config>;
 }
 
-/** Defaults: a light single-key workload whose shared keys some clients hit during the hold. */
+/** Defaults: two keys per command over 16 shared keys, eight clients per region but process 1's. */
 export const STUCK_COMMAND_DEFAULTS = {
   seed: 1,
   holdMs: 500,
-  warmupMs: 200,
-  clientsPerRegion: 4,
-  workload: { ...WORKLOAD_DEFAULTS, commandsPerClient: 150, conflictRate: 10, sharedKeys: 8, keysPerCommand: 1 } as WorkloadOptions,
+  heldCommand: 3,
+  clientsPerRegion: 8,
+  workload: { ...WORKLOAD_DEFAULTS, commandsPerClient: 30, conflictRate: 100, sharedKeys: 16, keysPerCommand: 2 } as WorkloadOptions,
 };
 
-/** One process's figures over the hold. */
+/** One process's figures over the hold (`baseline…` fields: the same count in the fault-free probe). */
 export interface StuckCommandProcessFigures {
   readonly process: ProcessId;
   readonly region: string;
-  /** Partial results (command × key) executed during the hold. */
-  readonly executedDuringHold: number;
+  /** The hold as this process sees it: from when it executed the held command in the probe, for holdMs. */
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  /** Partial results (command × key) executed during the hold on the held command's keys. */
   readonly executedOnHeldKeysDuringHold: number;
+  readonly baselineOnHeldKeysDuringHold: number;
+  /** Partial results executed during the hold on every other key. */
   readonly executedOnOtherKeysDuringHold: number;
-  /** The same count in the fault-free probe, over the same interval. */
   readonly baselineOnOtherKeysDuringHold: number;
-  /** Executions on other keys in the hold's last quarter: still going, or stalled. */
-  readonly executedOnOtherKeysLastQuarter: number;
   /** When the held command executed here (its first key), in simulated ms. */
   readonly heldExecutedAtMs: number;
-  /** Commands on the held command's keys, submitted during the hold, that executed here after it. */
-  readonly waitedForHeld: number;
+  /** Commands concurrent with the held one (see {@link StuckCommandFigures.concurrent}) that executed here before it. */
+  readonly concurrentExecutedBeforeHeld: number;
+  /**
+   * Commands on the held command's keys that executed here before it, but only after the hold: they
+   * are ordered before the held command and still waited for its commit.
+   */
+  readonly orderedBeforeHeldButWaited: number;
 }
 
 /** Everything the scenario measured; formatStuckCommand renders it. */
@@ -84,6 +99,7 @@ export interface StuckCommandFigures {
   readonly heldProcess: ProcessId;
   readonly heldRifl: string;
   readonly heldKeys: readonly string[];
+  /** Messages into the held process sent in [holdStartMs, holdEndMs) take holdMs more. */
   readonly holdStartMs: number;
   readonly holdMs: number;
   readonly holdEndMs: number;
@@ -93,6 +109,8 @@ export interface StuckCommandFigures {
   /** Client replies during the hold, in the probe and with the hold. */
   readonly completedDuringHoldBaseline: number;
   readonly completedDuringHold: number;
+  /** Commands other than the held one, submitted before it executed anywhere and completed after it was submitted. */
+  readonly concurrent: number;
   readonly processes: readonly StuckCommandProcessFigures[];
   /** Execution-order violations found (a correct protocol has none). */
   readonly orderViolations: readonly string[];
@@ -114,12 +132,19 @@ interface Run {
 export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigures {
   const seed = options.seed ?? STUCK_COMMAND_DEFAULTS.seed;
   const holdMs = options.holdMs ?? STUCK_COMMAND_DEFAULTS.holdMs;
-  const warmupMs = options.warmupMs ?? STUCK_COMMAND_DEFAULTS.warmupMs;
+  const heldCommand = options.heldCommand ?? STUCK_COMMAND_DEFAULTS.heldCommand;
+  const clientsPerRegion = options.clientsPerRegion ?? STUCK_COMMAND_DEFAULTS.clientsPerRegion;
   const n = STUCK_COMMAND_REGIONS.length;
   const heldProcess = 1;
   const config = makeConfig(options.protocol.name, { ...options.config, n, f: 1 });
   const workload: WorkloadOptions = { ...STUCK_COMMAND_DEFAULTS.workload, ...options.workload };
-  const run = (faults: { slowLinks: Array<{ from: number; extraMs: number; fromMs: number; untilMs: number }> }): Run => {
+  if (!(Number.isInteger(heldCommand) && heldCommand >= 1 && heldCommand <= workload.commandsPerClient)) {
+    throw new UsageError(`the held command must be one of the ${workload.commandsPerClient} commands of process 1's client (got ${heldCommand})`);
+  }
+  // One client at the held process (client 1, the first listed), clientsPerRegion everywhere else:
+  // regions may be listed more than once, each entry bringing `clientsPerRegion: 1` client.
+  const clientRegions = STUCK_COMMAND_REGIONS.flatMap((region, index) => new Array<string>(index + 1 === heldProcess ? 1 : clientsPerRegion).fill(region));
+  const run = (slowLinks: SlowLink[]): Run => {
     const executions: Execution[][] = Array.from({ length: n }, () => []);
     const monitor = new ExecutionOrderMonitor();
     const result = new Simulation({
@@ -127,12 +152,12 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
       config,
       planet: builtInPlanet('gcp'),
       processRegions: STUCK_COMMAND_REGIONS,
-      clientRegions: STUCK_COMMAND_REGIONS,
-      clientsPerRegion: options.clientsPerRegion ?? STUCK_COMMAND_DEFAULTS.clientsPerRegion,
+      clientRegions,
+      clientsPerRegion: 1,
       workload,
       seed,
       recordHistory: true,
-      faults,
+      faults: { slowLinks },
       observer: {
         onExecuted(process, result, timeMs) {
           executions[process - 1]!.push({ timeMs, rifl: result.rifl, key: result.key });
@@ -143,32 +168,47 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
     return { result, executions, monitor };
   };
 
-  const probe = run({ slowLinks: [] });
-  const history = probe.result.history!;
-  const held = pickHeldCommand(history, heldProcess, warmupMs);
+  const probe = run([]);
+  const heldRifl = makeRifl(1, heldCommand);
+  const held = probe.result.history!.find((entry) => entry.rifl === heldRifl);
+  invariant(held !== undefined && held.process === heldProcess, () => `held command ${formatRifl(heldRifl)} did not run at process ${heldProcess}`);
   const heldKeys = held.command.keys.map((keyOps) => keyOps.key);
-  const heldLatencyMsBaseline = held.completeMs - held.invokeMs;
-  const holdStartMs = held.invokeMs + heldLatencyMsBaseline / 2;
-  const holdEndMs = holdStartMs + holdMs;
-  const faulty = run({ slowLinks: [{ from: heldProcess, extraMs: holdMs, fromMs: holdStartMs, untilMs: held.completeMs }] });
+  const holdStartMs = held.invokeMs;
+  const holdEndMs = held.completeMs;
+  const into = STUCK_COMMAND_REGIONS.map((_, index) => index + 1).filter((from) => from !== heldProcess);
+  const faulty = run(into.map((from) => ({ from, to: heldProcess, extraMs: holdMs, fromMs: holdStartMs, untilMs: holdEndMs })));
 
   const faultyHistory = faulty.result.history!;
-  const heldAgain = faultyHistory.find((entry) => entry.rifl === held.rifl);
-  invariant(heldAgain !== undefined, () => `held command ${formatRifl(held.rifl)} did not complete`);
-  const invokedAt = new Map<Rifl, number>(faultyHistory.map((entry) => [entry.rifl, entry.invokeMs]));
+  const heldAgain = faultyHistory.find((entry) => entry.rifl === heldRifl);
+  invariant(heldAgain !== undefined && heldAgain.invokeMs === holdStartMs, () => `held command ${formatRifl(heldRifl)} ran differently with the hold`);
   const isHeldKey = (key: string) => heldKeys.includes(key);
-  const during = (timeMs: number) => timeMs >= holdStartMs && timeMs < holdEndMs;
-  const lastQuarter = (timeMs: number) => timeMs >= holdStartMs + 0.75 * holdMs && timeMs < holdEndMs;
+  let heldFirstExecutedMs = Number.POSITIVE_INFINITY;
+  for (const executions of faulty.executions) {
+    const first = executions.find((execution) => execution.rifl === heldRifl);
+    invariant(first !== undefined, () => `held command ${formatRifl(heldRifl)} never executed`);
+    heldFirstExecutedMs = Math.min(heldFirstExecutedMs, first.timeMs);
+  }
+  const concurrent = new Set<Rifl>(
+    faultyHistory
+      .filter((entry) => entry.rifl !== heldRifl && entry.invokeMs < heldFirstExecutedMs && entry.completeMs > holdStartMs)
+      .map((entry) => entry.rifl),
+  );
 
   const processes = STUCK_COMMAND_REGIONS.map((region, index): StuckCommandProcessFigures => {
     const executions = faulty.executions[index]!;
+    // Held here: from when the probe executed the command here (without the hold it was done) for
+    // holdMs, the time its commit is late. Measuring from its submission instead would compare against
+    // a probe in which the command is still in flight too, for protocols whose commit takes longer.
+    const windowStartMs = probe.executions[index]!.find((execution) => execution.rifl === heldRifl)!.timeMs;
+    const windowEndMs = windowStartMs + holdMs;
+    const during = (timeMs: number) => timeMs >= windowStartMs && timeMs < windowEndMs;
     let onHeld = 0;
     let onOther = 0;
-    let onOtherLastQuarter = 0;
     let heldExecutedAtMs = Number.NaN;
-    let waitedForHeld = 0;
+    const concurrentBefore = new Set<Rifl>();
+    let orderedBeforeButWaited = 0;
     for (const execution of executions) {
-      if (execution.rifl === held.rifl) {
+      if (execution.rifl === heldRifl) {
         if (Number.isNaN(heldExecutedAtMs)) heldExecutedAtMs = execution.timeMs;
         continue;
       }
@@ -176,28 +216,36 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
         if (isHeldKey(execution.key)) onHeld++;
         else onOther++;
       }
-      if (lastQuarter(execution.timeMs) && !isHeldKey(execution.key)) onOtherLastQuarter++;
-      const invoked = invokedAt.get(execution.rifl) ?? -1;
-      if (isHeldKey(execution.key) && !Number.isNaN(heldExecutedAtMs) && during(invoked)) waitedForHeld++;
+      if (Number.isNaN(heldExecutedAtMs)) {
+        if (concurrent.has(execution.rifl)) concurrentBefore.add(execution.rifl);
+        if (isHeldKey(execution.key) && execution.timeMs >= windowEndMs) orderedBeforeButWaited++;
+      }
     }
+    let baselineOnHeld = 0;
     let baselineOnOther = 0;
     for (const execution of probe.executions[index]!) {
-      if (during(execution.timeMs) && !isHeldKey(execution.key)) baselineOnOther++;
+      if (!during(execution.timeMs) || execution.rifl === heldRifl) continue;
+      if (isHeldKey(execution.key)) baselineOnHeld++;
+      else baselineOnOther++;
     }
     return {
       process: index + 1,
       region,
-      executedDuringHold: onHeld + onOther,
+      windowStartMs,
+      windowEndMs,
       executedOnHeldKeysDuringHold: onHeld,
+      baselineOnHeldKeysDuringHold: baselineOnHeld,
       executedOnOtherKeysDuringHold: onOther,
       baselineOnOtherKeysDuringHold: baselineOnOther,
-      executedOnOtherKeysLastQuarter: onOtherLastQuarter,
       heldExecutedAtMs,
-      waitedForHeld,
+      concurrentExecutedBeforeHeld: concurrentBefore.size,
+      orderedBeforeHeldButWaited: orderedBeforeButWaited,
     };
   });
 
-  const completedDuring = (entries: readonly HistoryEntry[]) => entries.filter((entry) => during(entry.completeMs)).length;
+  // Replies while the held command is late at its coordinator: from its probe reply for holdMs.
+  const completedDuring = (entries: readonly HistoryEntry[]) =>
+    entries.filter((entry) => entry.completeMs >= held.completeMs && entry.completeMs < held.completeMs + holdMs).length;
   return {
     protocol: options.protocol.name,
     n,
@@ -205,55 +253,42 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
     seed,
     regions: STUCK_COMMAND_REGIONS,
     heldProcess,
-    heldRifl: formatRifl(held.rifl),
+    heldRifl: formatRifl(heldRifl),
     heldKeys,
     holdStartMs,
     holdMs,
     holdEndMs,
-    heldLatencyMsBaseline,
+    heldLatencyMsBaseline: held.completeMs - held.invokeMs,
     heldLatencyMs: heldAgain.completeMs - heldAgain.invokeMs,
-    completedDuringHoldBaseline: completedDuring(history),
+    completedDuringHoldBaseline: completedDuring(probe.result.history!),
     completedDuringHold: completedDuring(faultyHistory),
+    concurrent: concurrent.size,
     processes,
     orderViolations: faulty.monitor.violations(writeLookupFrom(faultyHistory.map((entry) => entry.command))),
   };
 }
 
-/** The first command submitted at `process` after `warmupMs` on a key that another client also uses. */
-function pickHeldCommand(history: readonly HistoryEntry[], process: ProcessId, warmupMs: number): HistoryEntry {
-  const clientsByKey = new Map<string, Set<number>>();
-  for (const entry of history) {
-    for (const keyOps of entry.command.keys) {
-      let clients = clientsByKey.get(keyOps.key);
-      if (clients === undefined) clientsByKey.set(keyOps.key, (clients = new Set()));
-      clients.add(riflClient(entry.rifl));
-    }
-  }
-  const candidates = history
-    .filter((entry) => entry.process === process && entry.invokeMs >= warmupMs)
-    .filter((entry) => entry.command.keys.some((keyOps) => clientsByKey.get(keyOps.key)!.size > 1))
-    .sort((a, b) => a.invokeMs - b.invokeMs || a.rifl - b.rifl);
-  const first = candidates[0];
-  invariant(first !== undefined, () => `no command at process ${process} after ${warmupMs} ms shares a key with another client; raise the conflict rate`);
-  return first;
-}
-
 /** The figures as a few lines of text for people. */
 export function formatStuckCommand(figures: StuckCommandFigures): string {
   const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
+  const pair = (value: number, baseline: number) => `${value}/${baseline}`;
   const lines = [
     `stuck-command: ${figures.protocol}, n=${figures.n} f=${figures.f}, seed ${figures.seed}`,
-    `held: ${figures.heldRifl} on ${figures.heldKeys.join(',')} at process ${figures.heldProcess}; its outgoing links +${figures.holdMs} ms ` +
-      `from ${ms(figures.holdStartMs)} ms (hold ${ms(figures.holdStartMs)}..${ms(figures.holdEndMs)} ms)`,
+    `held: ${figures.heldRifl} on ${figures.heldKeys.join(',')} at process ${figures.heldProcess}; links into it +${figures.holdMs} ms ` +
+      `for messages sent ${ms(figures.holdStartMs)}..${ms(figures.holdEndMs)} ms`,
     `held command latency: ${ms(figures.heldLatencyMs)} ms (without the hold ${ms(figures.heldLatencyMsBaseline)} ms)`,
     `replies during the hold: ${figures.completedDuringHold} (without the hold ${figures.completedDuringHoldBaseline})`,
-    'process  region           executed  held-keys  other-keys  (no hold)  other-last-quarter  held-executed-ms  waited-for-held',
+    `commands concurrent with the held one: ${figures.concurrent}`,
+    'per process, over its window (from when it ran the held command without the hold, for the hold):',
+    'executions on the held keys and on others with/without the hold; concurrent commands run before the held one;',
+    'commands run before it on its keys but only after the window (ordered before it, yet waited for it)',
+    'process  region           window-ms        held-keys  other-keys  held-executed-ms  concurrent-before  before-but-waited',
   ];
   for (const p of figures.processes) {
     lines.push(
-      `${String(p.process).padStart(7)}  ${p.region.padEnd(15)}  ${String(p.executedDuringHold).padStart(8)}  ${String(p.executedOnHeldKeysDuringHold).padStart(9)}  ` +
-        `${String(p.executedOnOtherKeysDuringHold).padStart(10)}  ${String(p.baselineOnOtherKeysDuringHold).padStart(9)}  ` +
-        `${String(p.executedOnOtherKeysLastQuarter).padStart(18)}  ${ms(p.heldExecutedAtMs).padStart(16)}  ${String(p.waitedForHeld).padStart(15)}`,
+      `${String(p.process).padStart(7)}  ${p.region.padEnd(15)}  ${`${p.windowStartMs.toFixed(0)}..${p.windowEndMs.toFixed(0)}`.padEnd(15)}  ${pair(p.executedOnHeldKeysDuringHold, p.baselineOnHeldKeysDuringHold).padStart(9)}  ` +
+        `${pair(p.executedOnOtherKeysDuringHold, p.baselineOnOtherKeysDuringHold).padStart(10)}  ${ms(p.heldExecutedAtMs).padStart(16)}  ` +
+        `${String(p.concurrentExecutedBeforeHeld).padStart(17)}  ${String(p.orderedBeforeHeldButWaited).padStart(17)}`,
     );
   }
   lines.push(figures.orderViolations.length === 0 ? 'execution order: agrees at every process' : `execution order VIOLATED: ${figures.orderViolations.join('; ')}`);
