@@ -81,7 +81,7 @@ export interface HistoryEntry {
   readonly client: number;
   readonly rifl: Rifl;
   readonly region: string;
-  /** The process whose reply completed the command (the last one tried). */
+  /** The process whose reply completed the command. */
   readonly process: ProcessId;
   readonly command: Command;
   readonly invokeMs: number;
@@ -142,11 +142,11 @@ interface SimClient {
   readonly id: number;
   readonly region: string;
   readonly regionIndex: number;
-  /** The closest process, tried first. */
-  readonly processIndex: number;
+  /** The process the client sends new commands to: the closest, until a retry found another that answers. */
+  processIndex: number;
   /** Process indices by distance from the client (retries walk it); computed on first retry. */
   processOrder: number[] | undefined;
-  /** Sends of the outstanding command so far (1 + retries). */
+  /** Sends so far, over all commands: a timeout is for the latest send only. */
   attempt: number;
   /** The process the outstanding command was last sent to. */
   triedIndex: number;
@@ -337,7 +337,7 @@ export class Simulation {
           break;
         }
         case CLIENT_REPLY:
-          this.onReply(this.clients[event.target]!, event.payload as readonly ExecutionResult[]);
+          this.onReply(this.clients[event.target]!, event.from, event.payload as readonly ExecutionResult[]);
           break;
         case CRASH:
           this.crashed[event.target] = 1;
@@ -498,7 +498,6 @@ export class Simulation {
     this.expectedKeyResults += command.keys.length;
     this.submitted++;
     client.invokeNs = this.nowNs;
-    client.attempt = 0;
     this.sendCommand(client, client.processIndex);
   }
 
@@ -530,10 +529,12 @@ export class Simulation {
     return Array.from({ length: this.n }, (_, p) => p).sort((a, b) => distance(a) - distance(b) || a - b);
   }
 
-  private onReply(client: SimClient, results: readonly ExecutionResult[]): void {
+  private onReply(client: SimClient, processIndex: number, results: readonly ExecutionResult[]): void {
     const command = client.command;
     // With retries, a reply may come from a process tried earlier, or come twice: the first one counts.
     if (command === undefined || results[0]?.rifl !== command.rifl) return;
+    // A client stays with the process that answered (after a retry, its first choice may be down).
+    client.processIndex = processIndex;
     invariant(results.length === command.keys.length, () => `client ${client.id}: a reply with ${results.length} key results for ${command.keys.length} keys`);
     const latency = this.nowNs - client.invokeNs;
     client.latency.add(latency);
@@ -543,7 +544,7 @@ export class Simulation {
       client: client.id,
       rifl: command.rifl,
       region: client.region,
-      process: client.triedIndex + 1,
+      process: processIndex + 1,
       command,
       invokeMs: client.invokeNs / NS_PER_MS,
       completeMs: this.nowNs / NS_PER_MS,
