@@ -24,15 +24,15 @@ function file(name: string, content: string): string {
 
 describe('orrery check', () => {
   test('per protocol: runs checked, schedules with crashes/partitions/drops, violations; same seed, same output', () => {
-    const run = orrery('check', '--protocol', 'all', '--runs', '30', '--seed', '4');
+    const run = orrery('check', '--protocol', 'all', '--runs', '12', '--seed', '4');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('orrery check: seed 4, 30 runs per protocol');
-    expect(lines[1]).toMatch(/^fpaxos: 30 runs checked; schedules with crashes [1-9]\d*, partitions [1-9]\d*, drops [1-9]\d*; runs with recoveries \d+; \d+ commands; linearizability unknown keys 0; violations 0$/);
+    expect(lines[0]).toBe('orrery check: seed 4, 12 runs per protocol');
+    expect(lines[1]).toMatch(/^fpaxos: 12 runs checked; schedules with crashes [1-9]\d*, partitions [1-9]\d*, drops [1-9]\d*; runs with recoveries \d+; \d+ commands; linearizability unknown keys 0; violations 0$/);
     expect(lines[2]).toBe('tempo: no recovery yet — schedules limited to dup/reorder/slow links');
-    expect(lines[3]).toMatch(/^tempo: 30 runs checked; schedules with crashes 0, partitions 0, drops 0; .*; violations 0$/);
-    expect(orrery('check', '--protocol', 'all', '--runs', '30', '--seed', '4').stdout).toBe(run.stdout);
+    expect(lines[3]).toMatch(/^tempo: 12 runs checked; schedules with crashes 0, partitions 0, drops 0; .*; violations 0$/);
+    expect(orrery('check', '--protocol', 'all', '--runs', '12', '--seed', '4').stdout).toBe(run.stdout);
   });
 
   test('--soak adds wall-clock time and schedules per second; --budget-ms bounds linearizability by wall clock', () => {

@@ -14,6 +14,9 @@ import { SlotExecutor } from '../protocols/fpaxos/executor.js';
 import { FPaxosProcess } from '../protocols/fpaxos/fpaxos.js';
 import type { FPaxosMessage, SlotInfo } from '../protocols/fpaxos/messages.js';
 import type { FaultSchedule } from '../sim/faults.js';
+import { runCase } from '../check/run-case.js';
+import type { CheckCase } from '../check/case.js';
+import { fpaxos } from '../protocols/fpaxos/index.js';
 import { runMonitored, simulationOptions } from './support/simulate.js';
 
 const put = (client: number, seq: number, key: string, value: string) => makeCommand(makeRifl(client, seq), [{ key, ops: [{ op: 'put', value }] }]);
@@ -233,5 +236,32 @@ describe('FPaxos leader change in the simulator', () => {
     expect(exactlyOnce).toEqual([]);
     expect(run.result.caughtUpProcesses).toEqual([1, 2, 3, 4, 5]);
     expect(run.result.recoveredByProcess.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('FPaxos regressions found by orrery check', () => {
+  test('the old leader, partitioned away while another took over, comes back one slot behind after the new leader crashes', () => {
+    // Found by `orrery check --runs 5000 --seed 77` and shrunk: process 1 still believes it leads
+    // (it never saw ballot 6), process 2 follows the crashed 3 and has nothing pending, and the MChosen
+    // for slot 9 never reached 1. Only the leader used to resend chosen slots; now any process does.
+    const c: CheckCase = {
+      protocol: 'fpaxos',
+      seed: 0,
+      n: 3,
+      f: 1,
+      regions: ['australia-southeast1', 'europe-west2', 'asia-northeast1'],
+      clientsPerRegion: 1,
+      commandsPerClient: 3,
+      conflictRate: 100,
+      sharedKeys: 1,
+      readRatio: 30,
+      keysPerCommand: 1,
+      recoveryTimeoutMs: 500,
+      faults: { crashes: [{ process: 3, atMs: 1805 }], partitions: [{ groups: [[2, 3], [1]], fromMs: 627, untilMs: 1805 }], clientTimeoutMs: 2000 },
+    };
+    const outcome = runCase(fpaxos, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.stuck).toBe(false);
+    expect(outcome.commandsCompleted).toBe(9);
   });
 });

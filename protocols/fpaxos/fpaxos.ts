@@ -22,8 +22,9 @@
  *   something to wait for is a command submitted here, a hole in its committed slots, or a peer
  *   reporting a higher committed frontier;
  * - a candidate without n−f promises in that time tries again with a higher ballot;
- * - the leader resends MAccept for rounds unanswered that long to every process, and sends MChosen
- *   to a process whose committed frontier stayed below its own that long (lost MChosen).
+ * - the leader resends MAccept for rounds unanswered that long to every process;
+ * - every process sends MChosen to a peer whose committed frontier stayed below its own that long
+ *   (lost MChosen).
  * Every process heartbeats with its MGarbageCollection gossip, so a live leader is heard often.
  *
  * A command may end up chosen in two slots (resent, retried by its client, or re-forwarded after a
@@ -204,6 +205,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       return;
     }
     invariant(timer === RECOVERY_TIMER, () => `fpaxos has no timer ${timer}`);
+    this.helpLaggingPeers(now);
     if (this.isLeader()) this.leaderTimeouts(now);
     else if (this.candidacy !== undefined) this.candidateTimeout(now);
     else this.followerTimeouts(now);
@@ -332,7 +334,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   // -------------------------------------------------------------------------------------------
   // Timeouts.
 
-  /** Resends unanswered phase-2 rounds to everyone, and chosen slots to processes stuck below them. */
+  /** Resends unanswered phase-2 rounds to everyone, avoiding the acceptors that did not answer from then on. */
   private leaderTimeouts(now: Time): void {
     const timeoutMs = this.config.recoveryTimeoutMs;
     let suspicionChanged = false;
@@ -349,6 +351,15 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       this.outbox.send(this.all, { type: 'MAccept', ballot: commander.ballot, slot, cmd: commander.cmd });
     }
     if (suspicionChanged) this.updateWriteQuorum();
+  }
+
+  /**
+   * Sends chosen slots to peers whose reported committed frontier stayed below this process's for a
+   * timeout (their MChosen were lost). Any process helps, not only the leader: after a partition the
+   * old leader may be the one behind, still believing it leads, while the new leader is gone.
+   */
+  private helpLaggingPeers(now: Time): void {
+    const timeoutMs = this.config.recoveryTimeoutMs;
     const frontier = this.committed.frontier;
     for (const peer of this.others) {
       const reported = this.committedFrontiers[peer - 1]!;
