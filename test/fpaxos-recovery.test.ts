@@ -264,4 +264,37 @@ describe('FPaxos regressions found by orrery check', () => {
     expect(outcome.stuck).toBe(false);
     expect(outcome.commandsCompleted).toBe(9);
   });
+
+  test('the leader chooses a slot, answers its client and crashes while its MChosen are cut off: the acceptors recover it', () => {
+    // Found by `orrery check --runs 3000 --seed 102` and shrunk: slot 21 was chosen at the leader only
+    // (its MChosen fell into a partition), every command had been answered, and no live process had
+    // anything pending. An acceptor holding an accepted slot it never learned as chosen now counts as
+    // waiting for the leader, so a leader change re-proposes the slot.
+    const c: CheckCase = {
+      protocol: 'fpaxos',
+      seed: 0,
+      n: 7,
+      f: 2,
+      regions: ['us-east1', 'europe-west2', 'asia-southeast1', 'asia-northeast1', 'southamerica-east1', 'europe-north1', 'us-west1'],
+      clientsPerRegion: 1,
+      commandsPerClient: 3,
+      conflictRate: 100,
+      sharedKeys: 1,
+      readRatio: 30,
+      keysPerCommand: 1,
+      recoveryTimeoutMs: 500,
+      faults: {
+        crashes: [
+          { process: 7, atMs: 1 },
+          { process: 1, atMs: 2404 },
+        ],
+        partitions: [{ groups: [[1, 7], [2, 3, 4, 5, 6]], fromMs: 2345, untilMs: 2404 }],
+        clientTimeoutMs: 2000,
+      },
+    };
+    const outcome = runCase(fpaxos, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.stuck).toBe(false);
+    expect(outcome.recovered).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -19,8 +19,8 @@
  * - a follower resends a command submitted here and not chosen for that long to the leader (lost
  *   messages), and when it also heard nothing from the leader for that long (plus a stagger by rank
  *   after the leader, so that one candidate usually goes first), it starts a leader change. Having
- *   something to wait for is a command submitted here, a hole in its committed slots, or a peer
- *   reporting a higher committed frontier;
+ *   something to wait for is a command submitted here, a hole in its committed slots, a slot
+ *   accepted but not known to be chosen, or a peer reporting a higher committed frontier;
  * - a candidate without n−f promises in that time tries again with a higher ballot;
  * - the leader resends MAccept for rounds unanswered that long to every process;
  * - every process sends MChosen to a peer whose committed frontier stayed below its own that long
@@ -130,6 +130,8 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   // Acceptor state.
   private bal: number;
   private readonly accepted = new Map<number, Accepted>();
+  /** Highest slot ever accepted here; above the committed frontier, a value may be chosen that nobody learned. */
+  private maxAcceptedSlot = 0;
 
   // Learner, follower and garbage-collection state.
   private readonly committed = new FrontierSet();
@@ -287,6 +289,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     if (msg.slot <= this.stableSlot) return; // already committed everywhere and collected
     this.bal = msg.ballot;
     this.accepted.set(msg.slot, { abal: msg.ballot, cmd: msg.cmd });
+    if (msg.slot > this.maxAcceptedSlot) this.maxAcceptedSlot = msg.slot;
     this.outbox.send([from], { type: 'MAccepted', ballot: msg.ballot, slot: msg.slot });
   }
 
@@ -391,10 +394,15 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     if (this.waitingForLeader()) this.startLeaderChange(now);
   }
 
-  /** Something only a working leader can finish: a command submitted here, a hole, or a peer ahead. */
+  /**
+   * Something only a working leader can finish: a command submitted here, a hole, a slot accepted
+   * here and not known to be chosen (the leader may have chosen it and crashed before anyone
+   * learned it, after answering the client), or a peer ahead.
+   */
   private waitingForLeader(): boolean {
     if (this.pending.size > 0 || this.committed.exceptionCount > 0) return true;
     const frontier = this.committed.frontier;
+    if (this.maxAcceptedSlot > frontier) return true;
     return this.committedFrontiers.some((reported) => reported > frontier);
   }
 
