@@ -46,7 +46,10 @@ const CASE_FIELDS = [
   'faults',
 ] as const;
 
-/** Simulated time allowed after the last fault heals for every command to complete (the liveness phase). */
+/**
+ * The liveness phase: after the last fault heals, a run that executes nothing and completes no
+ * command for this much simulated time is stuck.
+ */
 export const LIVENESS_PHASE_MS = 30_000;
 
 /** The configuration a case runs with. */
@@ -80,6 +83,7 @@ export function simulationOptionsOf(
     seed: c.seed,
     recordHistory: true,
     maxSimTimeMs,
+    stallLimitMs: LIVENESS_PHASE_MS,
     faults: c.faults,
     ...(observer === undefined ? {} : { observer }),
   };

@@ -8,7 +8,7 @@ import { formatReport, historyLine, makeReport } from '../sim/report.js';
 import { formatStuckCommand, runStuckCommand, STUCK_COMMAND_DEFAULTS } from '../sim/scenarios/stuck-command.js';
 import { LIVENESS_PHASE_MS } from '../check/case.js';
 import { formatFaults } from '../sim/report.js';
-import { healTimeMs, parseFaults, type FaultSchedule } from '../sim/faults.js';
+import { parseFaults, type FaultSchedule } from '../sim/faults.js';
 import { Simulation, SimulationStuckError, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
@@ -111,7 +111,7 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     jitterPct: numberFlag(argv, 'jitter', 0, 0, 1000),
     recordHistory: argv['history'] !== undefined,
     strict: argv['strict'] === true,
-    ...(faults === undefined ? {} : { faults, maxSimTimeMs: healTimeMs(faults) + LIVENESS_PHASE_MS }),
+    ...(faults === undefined ? {} : { faults, stallLimitMs: LIVENESS_PHASE_MS }),
   };
   return { options, notes };
 }

@@ -22,7 +22,7 @@ import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
-import { LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
+import { healTimeMs, LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
 import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
 
@@ -49,6 +49,11 @@ export interface SimulationOptions {
   readonly strict?: boolean;
   /** Give up when simulated time passes this many milliseconds. */
   readonly maxSimTimeMs?: number;
+  /**
+   * Give up when nothing executes and no client gets a reply for this many milliseconds of simulated
+   * time after the last fault healed (the liveness phase of a faulty run); off when absent.
+   */
+  readonly stallLimitMs?: number;
   /** Observers outside the replicas (checkers). */
   readonly observer?: SimulationObserver;
   /** Network faults between processes (plain data, validated; see faults.ts). */
@@ -181,6 +186,11 @@ export class Simulation {
   private duplicated = 0;
   private reordered = 0;
   private clientRetries = 0;
+  /** Stall detection (stallLimitMs): the run is stuck past deadlineNs. */
+  private readonly stallNs: number;
+  private readonly healNs: number;
+  private maxNs = 0;
+  private deadlineNs = 0;
   private readonly messagesByType = new Map<string, number>();
   private messagesTotal = 0;
   private events = 0;
@@ -224,6 +234,8 @@ export class Simulation {
     this.faultRng = rng.fork('faults');
     this.clientTimeoutNs = faults.clientTimeoutMs === undefined ? 0 : Math.round(faults.clientTimeoutMs * NS_PER_MS);
     this.crashed = new Uint8Array(this.n);
+    this.stallNs = options.stallLimitMs === undefined ? 0 : Math.round(options.stallLimitMs * NS_PER_MS);
+    this.healNs = Math.round(healTimeMs(faults) * NS_PER_MS);
     faults.crashes?.forEach((crash, i) => {
       if (crash.restartAtMs !== undefined && options.protocol.faultTolerance?.crashRestart !== true) {
         throw new UsageError(
@@ -242,6 +254,7 @@ export class Simulation {
       const executors = Array.from({ length: shards }, (_, shard) => options.protocol.createExecutor(id, config, shard));
       const onExecuted = (result: ExecutionResult) => {
         this.keyResults[id - 1]!++;
+        if (this.stallNs > 0) this.progress();
         options.observer?.onExecuted?.(id, result, this.nowNs / NS_PER_MS);
       };
       const onInfoObserver = options.observer?.onInfo;
@@ -299,6 +312,9 @@ export class Simulation {
     invariant(!this.ran, 'a Simulation runs once');
     this.ran = true;
     const maxNs = (this.options.maxSimTimeMs ?? 3_600_000) * NS_PER_MS;
+    this.maxNs = maxNs;
+    this.deadlineNs = maxNs;
+    this.progress();
     for (let p = 0; p < this.n; p++) {
       const specs = this.timerSpecs[p]!;
       for (let t = 0; t < specs.length; t++) this.schedule(specs[t]!.everyNs, TIMER, p, t, undefined);
@@ -308,10 +324,14 @@ export class Simulation {
 
     const queue = this.queue;
     for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
-      if (event.time > maxNs) {
+      if (event.time > this.deadlineNs) {
+        const what =
+          this.deadlineNs < maxNs
+            ? `simulation made no progress from ${this.deadlineNs / NS_PER_MS - this.stallNs / NS_PER_MS} ms to ${this.deadlineNs / NS_PER_MS} ms of simulated time (faults healed at ${this.healNs / NS_PER_MS} ms)`
+            : `simulation passed ${maxNs / NS_PER_MS} ms of simulated time`;
         throw new SimulationStuckError(
-          `simulation passed ${maxNs / NS_PER_MS} ms of simulated time with ${this.submitted - this.completed} commands unanswered and ` +
-            `${this.n - this.caughtUp()} processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
+          `${what} with ${this.submitted - this.completed} commands unanswered and ` +
+            `${this.live() - this.caughtUp()} live processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
         );
       }
       this.nowNs = event.time;
@@ -396,6 +416,11 @@ export class Simulation {
   /** Timers keep firing while clients still run or some live process has not executed everything yet. */
   private active(): boolean {
     return this.clientsDone < this.clients.length || this.caughtUp() < this.live();
+  }
+
+  /** Something executed or completed: the stall deadline moves (never before the faults heal). */
+  private progress(): void {
+    if (this.stallNs > 0) this.deadlineNs = Math.min(this.maxNs, Math.max(this.nowNs, this.healNs) + this.stallNs);
   }
 
   /** Live processes that executed every key of every issued command. */
@@ -539,6 +564,7 @@ export class Simulation {
     const latency = this.nowNs - client.invokeNs;
     client.latency.add(latency);
     this.completed++;
+    if (this.stallNs > 0) this.progress();
     this.lastReplyNs = this.nowNs;
     this.history?.push({
       client: client.id,

@@ -102,7 +102,7 @@ describe('orrery sim --faults', () => {
     const faults = file('drop.json', JSON.stringify({ messageFaults: [{ drop: 1, fromMs: 0, untilMs: 200 }] }));
     const run = orrery('sim', ...small, '--protocol', 'tempo', '--faults', faults);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^stuck: simulation passed \d+ ms of simulated time with \d+ commands unanswered/m);
+    expect(run.stdout).toMatch(/^stuck: simulation made no progress from [\d.]+ ms to [\d.]+ ms of simulated time \(faults healed at 200 ms\) with \d+ commands unanswered/m);
     expect(run.stdout).toMatch(/^faults: crashed none; messages dropped [1-9]\d*/m);
   });
 
