@@ -33,7 +33,7 @@
 import type { Command } from '../../core/command.js';
 import type { Config } from '../../core/config.js';
 import { FrontierSet } from '../../core/frontier.js';
-import type { ProcessId, Rifl } from '../../core/ids.js';
+import { riflClient, type ProcessId, type Rifl } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
@@ -93,12 +93,63 @@ interface Candidacy {
   readonly startedMs: Time;
 }
 
+/**
+ * Commands submitted here and not chosen, by client. Every process looks up every chosen command
+ * here, so the map is keyed by client id (a small integer) rather than by rifl (a large one, slower
+ * to hash); a client has one command outstanding at a time, rarely more.
+ */
+class PendingCommands {
+  private readonly byClient = new Map<number, Pending[]>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(rifl: Rifl): boolean {
+    const list = this.byClient.get(riflClient(rifl));
+    if (list === undefined) return false;
+    for (let i = 0; i < list.length; i++) if (list[i]!.cmd.rifl === rifl) return true;
+    return false;
+  }
+
+  add(pending: Pending): void {
+    const client = riflClient(pending.cmd.rifl);
+    const list = this.byClient.get(client);
+    if (list === undefined) this.byClient.set(client, [pending]);
+    else list.push(pending);
+    this.count++;
+  }
+
+  remove(rifl: Rifl): void {
+    const client = riflClient(rifl);
+    const list = this.byClient.get(client);
+    if (list === undefined) return;
+    let index = -1;
+    for (let i = 0; i < list.length && index < 0; i++) if (list[i]!.cmd.rifl === rifl) index = i;
+    if (index < 0) return;
+    this.count--;
+    // The client's (usually one-element) array stays for its next command: one allocation per client.
+    if (list.length === 1) list.pop();
+    else list.splice(index, 1);
+  }
+
+  /** Every pending command, in the order their clients first appeared then submission order. */
+  list(): Pending[] {
+    const all: Pending[] = [];
+    for (const list of this.byClient.values()) for (const pending of list) all.push(pending);
+    return all;
+  }
+}
+
 const GC_TIMER = 'gc';
 const RECOVERY_TIMER = 'recovery';
 /** The recovery timer fires this many times per recovery timeout. */
 const RECOVERY_TICKS_PER_TIMEOUT = 4;
 /** Limit on slots re-sent to one lagging process per timer tick. */
 const CATCH_UP_SLOTS_MAX = 1024;
+/** Limit on chosen slots held above the collected one (a process that never reports stops collection). */
+const CHOSEN_HELD_MAX = 16 * 1024 * 1024;
 /** Limit on commands submitted here and not chosen. */
 const PENDING_MAX = 1_000_000;
 
@@ -135,9 +186,12 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   // Learner, follower and garbage-collection state.
   private readonly committed = new FrontierSet();
-  /** Chosen values not yet collected, to re-send to lagging processes. */
-  private readonly chosen = new Map<number, SlotValue>();
-  private readonly pending = new Map<Rifl, Pending>();
+  /**
+   * Chosen values not yet collected, to re-send to lagging processes: chosenLog[slot − stableSlot − 1]
+   * (an array, not a map: it is written once per slot on the hot path and trimmed from the front).
+   */
+  private chosenLog: Array<SlotValue | undefined> = [];
+  private readonly pending = new PendingCommands();
   private lastHeardFromLeaderMs: Time = 0;
   /** Highest committed frontier reported by each process (index = id − 1). */
   private readonly committedFrontiers: number[];
@@ -276,8 +330,8 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Keeps `cmd` with the commands submitted here until it is chosen. */
   private hold(cmd: Command, now: Time): void {
     if (this.pending.has(cmd.rifl)) return;
-    invariant(this.pending.size < PENDING_MAX, () => `fpaxos: more than ${PENDING_MAX} commands pending at process ${this.id}`);
-    this.pending.set(cmd.rifl, { cmd, sentMs: now });
+    if (this.pending.size >= PENDING_MAX) invariant(false, `fpaxos: more than ${PENDING_MAX} commands pending at process ${this.id}`);
+    this.pending.add({ cmd, sentMs: now });
   }
 
   private handleMAccept(from: ProcessId, msg: MAccept, now: Time): void {
@@ -306,8 +360,10 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   private handleMChosen(msg: MChosen): void {
     if (msg.slot <= this.stableSlot || !this.committed.add(msg.slot)) return; // duplicate
-    this.chosen.set(msg.slot, msg.cmd);
-    if (msg.cmd !== null) this.pending.delete(msg.cmd.rifl);
+    const index = msg.slot - this.stableSlot - 1;
+    if (index >= CHOSEN_HELD_MAX) invariant(false, `fpaxos: more than ${CHOSEN_HELD_MAX} chosen slots held above the collected slot ${this.stableSlot}`);
+    this.chosenLog[index] = msg.cmd;
+    if (msg.cmd !== null && this.pending.size > 0) this.pending.remove(msg.cmd.rifl);
     this.outbox.execute({ slot: msg.slot, cmd: msg.cmd });
     this.committedFrontiers[this.id - 1] = this.committed.frontier;
     this.collectGarbage();
@@ -327,11 +383,11 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   private collectGarbage(): void {
     let stable = Infinity;
     for (const frontier of this.committedFrontiers) if (frontier < stable) stable = frontier;
-    for (let slot = this.stableSlot + 1; slot <= stable; slot++) {
-      this.accepted.delete(slot);
-      this.chosen.delete(slot);
+    for (let slot = this.stableSlot + 1; slot <= stable; slot++) this.accepted.delete(slot);
+    if (stable > this.stableSlot) {
+      this.chosenLog = this.chosenLog.slice(stable - this.stableSlot);
+      this.stableSlot = stable;
     }
-    if (stable > this.stableSlot) this.stableSlot = stable;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -370,7 +426,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       this.frontierSinceMs[peer - 1] = now;
       const upTo = Math.min(frontier, reported + CATCH_UP_SLOTS_MAX);
       for (let slot = Math.max(reported, this.stableSlot) + 1; slot <= upTo; slot++) {
-        const cmd = this.chosen.get(slot);
+        const cmd = this.chosenLog[slot - this.stableSlot - 1];
         if (cmd !== undefined) this.outbox.send([peer], { type: 'MChosen', slot, cmd });
       }
     }
@@ -385,7 +441,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Resends pending commands to the leader, and starts a leader change when the leader is silent. */
   private followerTimeouts(now: Time): void {
     const timeoutMs = this.config.recoveryTimeoutMs;
-    for (const pending of this.pending.values()) {
+    for (const pending of this.pending.list()) {
       if (now - pending.sentMs < timeoutMs) continue;
       pending.sentMs = now;
       this.dispatch(pending.cmd, now);
@@ -469,7 +525,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
         if (current === undefined || entry.abal > current.abal) best.set(entry.slot, entry);
       }
     }
-    for (const slot of this.chosen.keys()) top = Math.max(top, slot);
+    top = Math.max(top, this.stableSlot + this.chosenLog.length);
     this.ballot = candidacy.ballot;
     this.leader = this.id;
     this.leaderChangesWon++;
@@ -492,7 +548,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   private takeOverWithoutPhase1(ballot: number, now: Time): void {
     let top = Math.max(this.lastSlot, this.committed.frontier);
     for (const slot of this.accepted.keys()) top = Math.max(top, slot);
-    for (const slot of this.chosen.keys()) top = Math.max(top, slot);
+    top = Math.max(top, this.stableSlot + this.chosenLog.length);
     this.bal = Math.max(this.bal, ballot);
     this.ballot = ballot;
     this.leaderChangesWon++;
@@ -503,9 +559,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   }
 
   private proposePending(now: Time): void {
-    const rifls = [...this.pending.keys()].sort((a, b) => a - b);
-    for (const rifl of rifls) {
-      const pending = this.pending.get(rifl)!;
+    for (const pending of this.pending.list().sort((a, b) => a.cmd.rifl - b.cmd.rifl)) {
       pending.sentMs = now;
       this.propose(pending.cmd, now);
     }
@@ -530,7 +584,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     this.inFlight.clear();
     this.leader = owner;
     this.lastHeardFromLeaderMs = now;
-    for (const pending of this.pending.values()) {
+    for (const pending of this.pending.list()) {
       pending.sentMs = now;
       this.outbox.send([owner], { type: 'MForwardSubmit', cmd: pending.cmd });
     }
