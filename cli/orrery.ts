@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
+import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
 
@@ -25,8 +26,16 @@ export async function main(args: string[]): Promise<void> {
     .usage('$0 <command> [options]')
     .command('sim', 'run one deterministic simulation on a planet', (y) => y.options(SIM_FLAGS), (argv) => runSimCommand(argv, print))
     .command('bote', 'closed-form fast-path latency per client region', (y) => y.options(BOTE_FLAGS), (argv) => runBoteCommand(argv, print))
+    .command(
+      'check',
+      'random fault schedules per protocol, checked for safety and liveness; failures shrink to a replayable case',
+      (y) => y.options(CHECK_FLAGS),
+      (argv) => {
+        process.exitCode = runCheckCommand(argv, print);
+      },
+    )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, bote or regions')
     .strict()
     .help()
     .version(false)

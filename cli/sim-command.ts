@@ -1,12 +1,15 @@
 /** `orrery sim`: one simulation, printed as text or JSON. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { epaxosMaxFaults } from '../core/quorum.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
 import { formatStuckCommand, runStuckCommand, STUCK_COMMAND_DEFAULTS } from '../sim/scenarios/stuck-command.js';
-import { Simulation, type SimulationOptions } from '../sim/simulation.js';
+import { LIVENESS_PHASE_MS } from '../check/case.js';
+import { formatFaults } from '../sim/report.js';
+import { parseFaults, type FaultSchedule } from '../sim/faults.js';
+import { Simulation, SimulationStuckError, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
 
@@ -38,6 +41,8 @@ export const SIM_FLAGS = {
   'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
   executors: { type: 'string', describe: 'executor shards for key-partitioned executors (Tempo) [default: 1]' },
+  'recovery-timeout-ms': { type: 'string', describe: `recovery timeout (FPaxos: leader change) [default: ${CONFIG_DEFAULTS.recoveryTimeoutMs}]` },
+  faults: { type: 'string', describe: 'a fault schedule as JSON: crashes, messageFaults, partitions, slowLinks, clientTimeoutMs (see sim/faults.ts)' },
   strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
@@ -67,7 +72,20 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     gcIntervalMs: numberFlag(argv, 'gc-interval-ms', CONFIG_DEFAULTS.gcIntervalMs, 0.001, 3_600_000),
     tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
     executorShards: intFlag(argv, 'executors', CONFIG_DEFAULTS.executorShards, 1, 256),
+    recoveryTimeoutMs: numberFlag(argv, 'recovery-timeout-ms', CONFIG_DEFAULTS.recoveryTimeoutMs, 0.001, 3_600_000),
   });
+  const faultsFile = stringFlag(argv, 'faults', undefined);
+  let faults: FaultSchedule | undefined;
+  if (faultsFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(faultsFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new UsageError(`cannot read faults file '${faultsFile}' (${code})`);
+    }
+    faults = parseFaults(text, faultsFile, n);
+  }
   const zipfTheta = numberFlag(argv, 'zipf', undefined, 0.000001, 100);
   const workload: WorkloadOptions = {
     commandsPerClient: intFlag(argv, 'commands', WORKLOAD_DEFAULTS.commandsPerClient, 1, 100_000_000),
@@ -93,6 +111,7 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     jitterPct: numberFlag(argv, 'jitter', 0, 0, 1000),
     recordHistory: argv['history'] !== undefined,
     strict: argv['strict'] === true,
+    ...(faults === undefined ? {} : { faults, stallLimitMs: LIVENESS_PHASE_MS }),
   };
   return { options, notes };
 }
@@ -125,8 +144,19 @@ export function runSimCommand(argv: Argv, print: (text: string) => void): void {
   if (scenario !== undefined) return runScenario(argv, scenario, print);
   const { options, notes } = simulationFromFlags(argv);
   const historyFile = stringFlag(argv, 'history', undefined);
-  const result = new Simulation(options).run();
-  const report = makeReport(result, notes);
+  const simulation = new Simulation(options);
+  let result;
+  try {
+    result = simulation.run();
+  } catch (error) {
+    if (!(error instanceof SimulationStuckError) || options.faults === undefined) throw error;
+    // Under faults, getting stuck is a finding to report, not a crash of the tool.
+    print(`stuck: ${error.message}`);
+    print(formatFaults(simulation.faultStats(), undefined));
+    process.exitCode = 1;
+    return;
+  }
+  const report = makeReport(result, notes, options.faults !== undefined);
   if (historyFile !== undefined) {
     const lines = result.history!.map(historyLine);
     try {

@@ -25,6 +25,12 @@ export interface Config {
   readonly tempoDetachedIntervalMs: number;
   /** Number of executor shards the host may split a key-partitioned executor into. */
   readonly executorShards: number;
+  /**
+   * Recovery: how long a process waits without progress before it acts (FPaxos: a follower with
+   * pending commands that hears nothing from the leader this long starts a leader change; the
+   * leader resends phase-2 messages unanswered this long). Milliseconds.
+   */
+  readonly recoveryTimeoutMs: number;
 }
 
 /** Defaults for every field but n. */
@@ -34,6 +40,7 @@ export const CONFIG_DEFAULTS = {
   gcIntervalMs: 50,
   tempoDetachedIntervalMs: 5,
   executorShards: 1,
+  recoveryTimeoutMs: 1000,
 } as const;
 
 /** A configuration mistake; hosts print the message alone and exit with code 2. */
@@ -74,4 +81,7 @@ export function validateConfig(protocol: ProtocolName, config: Config): void {
     throw new ConfigError(`tempo detached interval must be positive milliseconds (got ${config.tempoDetachedIntervalMs})`);
   }
   integerIn('executor shards', config.executorShards, 1, 256);
+  if (!(config.recoveryTimeoutMs > 0 && config.recoveryTimeoutMs <= 3_600_000)) {
+    throw new ConfigError(`recovery timeout must be positive milliseconds up to 3600000 (got ${config.recoveryTimeoutMs})`);
+  }
 }

@@ -35,6 +35,30 @@ export interface ProtocolMetrics {
   fastPath: number;
   /** Commands this process coordinated that needed the slow path (consensus). */
   slowPath: number;
+  /** Recoveries this process completed: leader changes it won (FPaxos), dots it recovered (leaderless). */
+  recovered?: number;
+}
+
+/**
+ * The faults a protocol recovers from, beyond the ones every protocol survives (delay, duplication,
+ * reordering). Safety must hold under any fault; this says when liveness can be expected once the
+ * faults heal, and which schedules the check runner generates for it.
+ */
+export interface FaultTolerance {
+  /** Up to f processes may stop for good (a new leader, or recovery of their commands, takes over). */
+  readonly crashStop: boolean;
+  /** Lost messages and healed partitions are survived (timeouts resend or recover). */
+  readonly messageLoss: boolean;
+  /** A crashed process may come back (its state survived); none supports it yet. */
+  readonly crashRestart: boolean;
+}
+
+/** A committed value as the commit-agreement check compares it: its identity and the value itself. */
+export interface CommitRecord {
+  /** What was decided, e.g. `slot 7` or `dot (2,5) key x`; the same at every process. */
+  readonly id: string;
+  /** The decided value, e.g. the command's rifl, or `ts=12 rifl 3.4`. */
+  readonly value: string;
 }
 
 /** A protocol process, driven by a host. */
@@ -102,4 +126,11 @@ export interface ProtocolDefinition<Msg extends Message = Message, Info = unknow
    * Absent when the executor cannot be split; the host then runs exactly one.
    */
   readonly shardOf?: (info: Info, shards: number) => ShardId;
+  /** Faults it recovers from; absent means none (only delay, duplication and reordering). */
+  readonly faultTolerance?: FaultTolerance;
+  /**
+   * For the commit-agreement check: what an execution info commits, or undefined for infos that
+   * commit nothing (votes). Every process must commit the same value under one id.
+   */
+  readonly commitOf?: (info: Info) => CommitRecord | undefined;
 }

@@ -14,9 +14,15 @@
  *    through one FIFO queue, emptied before the next process output is taken. With one queue for all
  *    shards, the shards see the same infos in the same order whatever their number.
  * Outputs for the host come out of `drain()` in the order they were produced.
+ *
+ * Client retries (a client that timed out sends the same command, same rifl, to another replica):
+ * executors run a rifl at most once, so a replica that already executed the retried command would
+ * never see its results again. The replica therefore remembers, per client, the results of the
+ * latest rifl it executed, and answers a retry of it at once. Clients are closed-loop (one command
+ * outstanding), so a retry is always of the client's latest rifl, and the memory is one entry per client.
  */
 import type { Command } from './command.js';
-import type { ProcessId, Rifl, ShardId } from './ids.js';
+import { riflClient, type ClientId, type ProcessId, type Rifl, type ShardId } from './ids.js';
 import { invariant } from './invariant.js';
 import type { ExecutionResult, Executor, Message, Process, Time } from './process.js';
 
@@ -34,6 +40,19 @@ export interface ReplicaOptions<Info> {
   readonly onExecuted?: (result: ExecutionResult) => void;
   /** Limit on commands submitted here and not yet answered. */
   readonly pendingMax?: number;
+  /**
+   * Remember each client's latest executed rifl to answer its retries (default true). A host whose
+   * clients never retry (a simulation without client timeouts) turns it off to save the bookkeeping.
+   */
+  readonly answerRetries?: boolean;
+  /** Observes every info the process hands to its executors (not those shards send each other). */
+  readonly onInfo?: (info: Info) => void;
+}
+
+/** The partial results of a client's latest executed rifl, for answering its retries. */
+interface Latest {
+  readonly rifl: Rifl;
+  readonly results: ExecutionResult[];
 }
 
 interface Pending {
@@ -49,7 +68,10 @@ export class Replica<Msg extends Message, Info> {
   private readonly shardOf: ((info: Info, shards: number) => ShardId) | undefined;
   private readonly onExecuted: ((result: ExecutionResult) => void) | undefined;
   private readonly pendingMax: number;
+  private readonly onInfo: ((info: Info) => void) | undefined;
+  private readonly answerRetries: boolean;
   private readonly pending = new Map<Rifl, Pending>();
+  private readonly latest = new Map<ClientId, Latest>();
   private outputs: ReplicaOutput<Msg>[] = [];
   /** Messages this process sent to itself, delivered FIFO before the input returns. */
   private readonly selfQueue: Msg[] = [];
@@ -67,6 +89,8 @@ export class Replica<Msg extends Message, Info> {
     this.shardOf = options.shardOf;
     this.onExecuted = options.onExecuted;
     this.pendingMax = options.pendingMax ?? 1_000_000;
+    this.onInfo = options.onInfo;
+    this.answerRetries = options.answerRetries ?? true;
     // Executors record executed dots only for a host that asks; ask before the first input.
     if (process.executed !== undefined) for (const executor of this.executors) executor.drainExecuted?.();
   }
@@ -76,11 +100,20 @@ export class Replica<Msg extends Message, Info> {
     return this.pending.size;
   }
 
-  /** A command from a client connected to this replica. A rifl already pending is not registered twice. */
+  /**
+   * A command from a client connected to this replica. A rifl already pending is not registered
+   * twice; a rifl this replica already executed in full is answered at once (see the file comment).
+   */
   submit(cmd: Command, now: Time): void {
     if (!this.pending.has(cmd.rifl)) {
+      const latest = this.latest.get(riflClient(cmd.rifl));
+      const executed = latest !== undefined && latest.rifl === cmd.rifl ? latest.results : NOTHING;
+      if (executed.length === cmd.keys.length) {
+        this.outputs.push({ kind: 'reply', rifl: cmd.rifl, results: executed.slice() });
+        return;
+      }
       invariant(this.pending.size < this.pendingMax, () => `pending commands exceed the limit pendingMax=${this.pendingMax}`);
-      this.pending.set(cmd.rifl, { remainingKeys: cmd.keys.length, results: [] });
+      this.pending.set(cmd.rifl, { remainingKeys: cmd.keys.length - executed.length, results: executed.slice() });
     }
     this.process.submit(cmd, now);
     this.pump(now);
@@ -138,6 +171,7 @@ export class Replica<Msg extends Message, Info> {
   }
 
   private execute(info: Info, now: Time): void {
+    this.onInfo?.(info);
     this.executeOnShard(info, now);
     const queue = this.shardQueue;
     if (queue.length === 0) return;
@@ -163,6 +197,7 @@ export class Replica<Msg extends Message, Info> {
 
   private gather(result: ExecutionResult): void {
     this.onExecuted?.(result);
+    if (this.answerRetries) this.remember(result);
     const pending = this.pending.get(result.rifl);
     if (pending === undefined) return; // submitted elsewhere, or already answered
     pending.results.push(result);
@@ -171,5 +206,13 @@ export class Replica<Msg extends Message, Info> {
       this.pending.delete(result.rifl);
       this.outputs.push({ kind: 'reply', rifl: result.rifl, results: pending.results });
     }
+  }
+
+  /** Keeps the results of each client's latest executed rifl (older rifls are never retried). */
+  private remember(result: ExecutionResult): void {
+    const client = riflClient(result.rifl);
+    const latest = this.latest.get(client);
+    if (latest === undefined || latest.rifl < result.rifl) this.latest.set(client, { rifl: result.rifl, results: [result] });
+    else if (latest.rifl === result.rifl) latest.results.push(result);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { HistogramSummary } from '../core/histogram.js';
 import { formatRifl } from '../core/ids.js';
-import type { HistoryEntry, SimulationResult } from './simulation.js';
+import type { FaultStats, HistoryEntry, SimulationResult } from './simulation.js';
 
 export interface LatencyRow extends HistogramSummary {
   readonly region: string;
@@ -26,6 +26,8 @@ export interface SimReport {
   readonly paths: { readonly fast: number; readonly slow: number; readonly fastRatio: number | null };
   readonly messages: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
   readonly notes: readonly string[];
+  /** What a fault schedule did and what recovered (present when the run had a schedule). */
+  readonly faults?: FaultStats & { readonly recoveredByProcess: readonly number[]; readonly caughtUp: readonly number[] };
 }
 
 const NS_PER_MS = 1_000_000;
@@ -35,7 +37,7 @@ export function nsToMs(ns: number): number {
   return Math.round(ns / 1000) / 1000;
 }
 
-export function makeReport(result: SimulationResult, notes: readonly string[] = []): SimReport {
+export function makeReport(result: SimulationResult, notes: readonly string[] = [], withFaults = false): SimReport {
   const clientsPerRegion = result.clientsPerRegion;
   const byRegion = result.clientRegions.map((region) => ({
     region,
@@ -62,7 +64,26 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
     paths: { fast, slow, fastRatio: fast + slow === 0 ? null : Math.round((fast / (fast + slow)) * 10000) / 10000 },
     messages: { total: result.messagesTotal, byType: Object.fromEntries(result.messagesByType) },
     notes,
+    ...(withFaults ? { faults: { ...result.faults, recoveredByProcess: result.recoveredByProcess, caughtUp: result.caughtUpProcesses } } : {}),
   };
+}
+
+/** What a fault schedule did, and what recovered, for people. */
+export function formatFaults(faults: FaultStats, recovery: { recoveredByProcess: readonly number[]; caughtUp: readonly number[] } | undefined): string {
+  const lines: string[] = [];
+  lines.push(
+    `faults: crashed ${faults.crashed.length === 0 ? 'none' : faults.crashed.join(', ')}; messages dropped ${faults.dropped}, ` +
+      `cut by partitions ${faults.partitioned}, lost at crashed processes ${faults.toCrashed}, duplicated ${faults.duplicated}, ` +
+      `reordered ${faults.reordered}; client retries ${faults.clientRetries}`,
+  );
+  if (recovery !== undefined) {
+    const recovered = recovery.recoveredByProcess.map((count, i) => [i + 1, count] as const).filter(([, count]) => count > 0);
+    lines.push(
+      `recovered: ${recovered.length === 0 ? 'no recovery needed' : recovered.map(([p, count]) => `process ${p} ×${count}`).join(', ')}; ` +
+        `live processes caught up: ${recovery.caughtUp.join(', ')}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function pad(text: string, width: number, right = true): string {
@@ -110,6 +131,7 @@ export function formatReport(report: SimReport): string {
   }
   const types = Object.entries(report.messages.byType).map(([type, count]) => `${type} ${count}`);
   lines.push(`messages: ${report.messages.total} (${types.join(', ')})`);
+  if (report.faults !== undefined) lines.push(formatFaults(report.faults, report.faults));
   return lines.join('\n');
 }
 

@@ -7,6 +7,10 @@
  * sequence), so a run depends on nothing but its options and seed: same seed, same bytes.
  *
  * Time inside the simulator is integer nanoseconds; protocols are handed milliseconds.
+ *
+ * Faults (crashes, drops, duplicates, reordering, partitions, slow links, client timeouts) come from a
+ * plain-data schedule (faults.ts). Without one, the send path takes a single extra branch and draws
+ * nothing, so fault-free runs are exactly as before.
  */
 import type { Command } from '../core/command.js';
 import type { Config } from '../core/config.js';
@@ -18,7 +22,7 @@ import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
-import { LinkFaults, type FaultSchedule } from './faults.js';
+import { healTimeMs, LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
 import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
 
@@ -45,6 +49,11 @@ export interface SimulationOptions {
   readonly strict?: boolean;
   /** Give up when simulated time passes this many milliseconds. */
   readonly maxSimTimeMs?: number;
+  /**
+   * Give up when nothing executes and no client gets a reply for this many milliseconds of simulated
+   * time after the last fault healed (the liveness phase of a faulty run); off when absent.
+   */
+  readonly stallLimitMs?: number;
   /** Observers outside the replicas (checkers). */
   readonly observer?: SimulationObserver;
   /** Network faults between processes (plain data, validated; see faults.ts). */
@@ -54,6 +63,22 @@ export interface SimulationOptions {
 export interface SimulationObserver {
   /** A partial result produced by `process`'s executor, in its execution order. */
   onExecuted?(process: ProcessId, result: ExecutionResult, timeMs: number): void;
+  /** An info `process` handed to its executor (what it committed), in order. */
+  onInfo?(process: ProcessId, info: unknown, timeMs: number): void;
+}
+
+/** What the fault schedule did during a run. */
+export interface FaultStats {
+  /** Processes crashed at the end of the run, ascending. */
+  readonly crashed: readonly ProcessId[];
+  /** Messages lost to drops, partitions, and crashed receivers. */
+  readonly dropped: number;
+  readonly partitioned: number;
+  readonly toCrashed: number;
+  readonly duplicated: number;
+  readonly reordered: number;
+  /** Client requests sent again after a timeout. */
+  readonly clientRetries: number;
 }
 
 /** One completed client operation. */
@@ -61,6 +86,7 @@ export interface HistoryEntry {
   readonly client: number;
   readonly rifl: Rifl;
   readonly region: string;
+  /** The process whose reply completed the command. */
   readonly process: ProcessId;
   readonly command: Command;
   readonly invokeMs: number;
@@ -93,6 +119,11 @@ export interface SimulationResult {
   readonly history: readonly HistoryEntry[] | undefined;
   /** Processes whose executors answered every key of every submitted command. */
   readonly processesCaughtUp: number;
+  /** Live processes that caught up, ascending (all of them in a fault-free run). */
+  readonly caughtUpProcesses: readonly ProcessId[];
+  readonly faults: FaultStats;
+  /** Per process (index = id − 1), recoveries it completed (leader changes, recovered dots). */
+  readonly recoveredByProcess: readonly number[];
 }
 
 // Event kinds.
@@ -100,12 +131,14 @@ const DELIVER = 0;
 const CLIENT_ARRIVE = 1;
 const CLIENT_REPLY = 2;
 const TIMER = 3;
+const CRASH = 4;
+const CLIENT_TIMEOUT = 5;
 
 interface SimEvent extends Scheduled {
   kind: number;
-  /** process index (DELIVER, CLIENT_ARRIVE, TIMER) or client index (CLIENT_REPLY) */
+  /** process index (DELIVER, CLIENT_ARRIVE, TIMER, CRASH) or client index (CLIENT_REPLY, CLIENT_TIMEOUT) */
   target: number;
-  /** sender process id (DELIVER), client index (CLIENT_ARRIVE), timer index (TIMER) */
+  /** sender process id (DELIVER), client index (CLIENT_ARRIVE), timer index (TIMER), attempt (CLIENT_TIMEOUT) */
   from: number;
   payload: unknown;
 }
@@ -114,7 +147,14 @@ interface SimClient {
   readonly id: number;
   readonly region: string;
   readonly regionIndex: number;
-  readonly processIndex: number;
+  /** The process the client sends new commands to: the closest, until a retry found another that answers. */
+  processIndex: number;
+  /** Process indices by distance from the client (retries walk it); computed on first retry. */
+  processOrder: number[] | undefined;
+  /** Sends so far, over all commands: a timeout is for the latest send only. */
+  attempt: number;
+  /** The process the outstanding command was last sent to. */
+  triedIndex: number;
   readonly workload: ClientWorkload;
   readonly latency: Histogram;
   invokeNs: number;
@@ -136,6 +176,21 @@ export class Simulation {
   private readonly jitterRng: Rng;
   private readonly jitterFraction: number;
   private readonly linkFaults: LinkFaults;
+  private readonly messageFaults: MessageFaults;
+  private readonly faultRng: Rng;
+  private readonly clientTimeoutNs: number;
+  private readonly crashed: Uint8Array;
+  private dropped = 0;
+  private partitioned = 0;
+  private toCrashed = 0;
+  private duplicated = 0;
+  private reordered = 0;
+  private clientRetries = 0;
+  /** Stall detection (stallLimitMs): the run is stuck past deadlineNs. */
+  private readonly stallNs: number;
+  private readonly healNs: number;
+  private maxNs = 0;
+  private deadlineNs = 0;
   private readonly messagesByType = new Map<string, number>();
   private messagesTotal = 0;
   private events = 0;
@@ -172,7 +227,23 @@ export class Simulation {
         this.linkNs[from * this.n + to] = planet.oneWayNs(this.processRegionIndex[from]!, this.processRegionIndex[to]!);
       }
     }
-    this.linkFaults = new LinkFaults(options.faults ?? {}, this.n);
+    const faults = options.faults ?? {};
+    this.linkFaults = new LinkFaults(faults, this.n);
+    this.messageFaults = new MessageFaults(faults, this.n);
+    // A stream of its own: fault draws never shift the jitter or the clients' commands.
+    this.faultRng = rng.fork('faults');
+    this.clientTimeoutNs = faults.clientTimeoutMs === undefined ? 0 : Math.round(faults.clientTimeoutMs * NS_PER_MS);
+    this.crashed = new Uint8Array(this.n);
+    this.stallNs = options.stallLimitMs === undefined ? 0 : Math.round(options.stallLimitMs * NS_PER_MS);
+    this.healNs = Math.round(healTimeMs(faults) * NS_PER_MS);
+    faults.crashes?.forEach((crash, i) => {
+      if (crash.restartAtMs !== undefined && options.protocol.faultTolerance?.crashRestart !== true) {
+        throw new UsageError(
+          `faults.crashes[${i}].restartAtMs: ${options.protocol.name} does not support crash-restart (its processes keep no durable state to restart from); ` +
+            'omit restartAtMs for a crash-stop',
+        );
+      }
+    });
     this.keyResults = new Array<number>(this.n).fill(0);
     this.history = options.recordHistory ? [] : undefined;
 
@@ -183,12 +254,17 @@ export class Simulation {
       const executors = Array.from({ length: shards }, (_, shard) => options.protocol.createExecutor(id, config, shard));
       const onExecuted = (result: ExecutionResult) => {
         this.keyResults[id - 1]!++;
+        if (this.stallNs > 0) this.progress();
         options.observer?.onExecuted?.(id, result, this.nowNs / NS_PER_MS);
       };
+      const onInfoObserver = options.observer?.onInfo;
+      const onInfo = onInfoObserver === undefined ? undefined : (info: unknown) => onInfoObserver.call(options.observer, id, info, this.nowNs / NS_PER_MS);
       const replica = new Replica<Message, unknown>(process, {
         executors,
         ...(options.protocol.shardOf === undefined ? {} : { shardOf: options.protocol.shardOf }),
         onExecuted,
+        answerRetries: this.clientTimeoutNs > 0,
+        ...(onInfo === undefined ? {} : { onInfo }),
       });
       const sorted = sortByDistance(id, ids, (to) => this.linkNs[(id - 1) * this.n + (to - 1)]!);
       process.discover(sorted);
@@ -217,6 +293,9 @@ export class Simulation {
           region,
           regionIndex,
           processIndex: closest,
+          processOrder: undefined,
+          attempt: 0,
+          triedIndex: closest,
           workload: new ClientWorkload(id, options.workload, rng.fork(`client/${id}`), zipf),
           latency: new Histogram(),
           invokeNs: 0,
@@ -233,24 +312,36 @@ export class Simulation {
     invariant(!this.ran, 'a Simulation runs once');
     this.ran = true;
     const maxNs = (this.options.maxSimTimeMs ?? 3_600_000) * NS_PER_MS;
+    this.maxNs = maxNs;
+    this.deadlineNs = maxNs;
+    this.progress();
     for (let p = 0; p < this.n; p++) {
       const specs = this.timerSpecs[p]!;
       for (let t = 0; t < specs.length; t++) this.schedule(specs[t]!.everyNs, TIMER, p, t, undefined);
     }
+    for (const crash of this.options.faults?.crashes ?? []) this.schedule(Math.round(crash.atMs * NS_PER_MS), CRASH, crash.process - 1, 0, undefined);
     for (const client of this.clients) this.issue(client);
 
     const queue = this.queue;
     for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
-      if (event.time > maxNs) {
+      if (event.time > this.deadlineNs) {
+        const what =
+          this.deadlineNs < maxNs
+            ? `simulation made no progress from ${this.deadlineNs / NS_PER_MS - this.stallNs / NS_PER_MS} ms to ${this.deadlineNs / NS_PER_MS} ms of simulated time (faults healed at ${this.healNs / NS_PER_MS} ms)`
+            : `simulation passed ${maxNs / NS_PER_MS} ms of simulated time`;
         throw new SimulationStuckError(
-          `simulation passed ${maxNs / NS_PER_MS} ms of simulated time with ${this.submitted - this.completed} commands unanswered and ` +
-            `${this.n - this.caughtUp()} processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
+          `${what} with ${this.submitted - this.completed} commands unanswered and ` +
+            `${this.live() - this.caughtUp()} live processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
         );
       }
       this.nowNs = event.time;
       this.events++;
       switch (event.kind) {
         case DELIVER: {
+          if (this.crashed[event.target] === 1) {
+            this.toCrashed++;
+            break;
+          }
           let msg = event.payload as Message;
           if (this.options.strict) msg = JSON.parse(JSON.stringify(msg)) as Message;
           const replica = this.replicas[event.target]!;
@@ -259,17 +350,24 @@ export class Simulation {
           break;
         }
         case CLIENT_ARRIVE: {
+          if (this.crashed[event.target] === 1) break; // unanswered: the client's timeout retries
           const replica = this.replicas[event.target]!;
-          this.submitted++;
           replica.submit(event.payload as Command, event.time / NS_PER_MS);
           this.flush(event.target, replica.drain());
           break;
         }
         case CLIENT_REPLY:
-          this.onReply(this.clients[event.target]!, event.payload as readonly ExecutionResult[]);
+          this.onReply(this.clients[event.target]!, event.from, event.payload as readonly ExecutionResult[]);
+          break;
+        case CRASH:
+          this.crashed[event.target] = 1;
+          break;
+        case CLIENT_TIMEOUT:
+          this.onClientTimeout(this.clients[event.target]!, event.from);
           break;
         case TIMER: {
-          if (!this.active()) break;
+          // A crashed process's timers stop for good.
+          if (this.crashed[event.target] === 1 || !this.active()) break;
           const spec = this.timerSpecs[event.target]![event.from]!;
           const replica = this.replicas[event.target]!;
           replica.onTimer(spec.timer, event.time / NS_PER_MS);
@@ -288,14 +386,53 @@ export class Simulation {
     return this.result();
   }
 
-  /** Timers keep firing while clients still run or some process has not executed everything yet. */
-  private active(): boolean {
-    return this.clientsDone < this.clients.length || this.caughtUp() < this.n;
+  /**
+   * What the clients saw so far: completed commands (when recording history) and the commands still
+   * outstanding. After a {@link SimulationStuckError} this is the history the checkers read.
+   */
+  historySoFar(): { readonly completed: readonly HistoryEntry[]; readonly pending: ReadonlyArray<{ client: number; rifl: Rifl; command: Command; invokeMs: number }> } {
+    const pending = [];
+    for (const client of this.clients) {
+      if (client.command !== undefined) pending.push({ client: client.id, rifl: client.command.rifl, command: client.command, invokeMs: client.invokeNs / NS_PER_MS });
+    }
+    return { completed: this.history ?? [], pending };
   }
 
+  /** What the fault schedule did so far. */
+  faultStats(): FaultStats {
+    const crashed: ProcessId[] = [];
+    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 1) crashed.push(p + 1);
+    return {
+      crashed,
+      dropped: this.dropped,
+      partitioned: this.partitioned,
+      toCrashed: this.toCrashed,
+      duplicated: this.duplicated,
+      reordered: this.reordered,
+      clientRetries: this.clientRetries,
+    };
+  }
+
+  /** Timers keep firing while clients still run or some live process has not executed everything yet. */
+  private active(): boolean {
+    return this.clientsDone < this.clients.length || this.caughtUp() < this.live();
+  }
+
+  /** Something executed or completed: the stall deadline moves (never before the faults heal). */
+  private progress(): void {
+    if (this.stallNs > 0) this.deadlineNs = Math.min(this.maxNs, Math.max(this.nowNs, this.healNs) + this.stallNs);
+  }
+
+  /** Live processes that executed every key of every issued command. */
   private caughtUp(): number {
     let count = 0;
-    for (const done of this.keyResults) if (done >= this.expectedKeyResults) count++;
+    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0 && this.keyResults[p]! >= this.expectedKeyResults) count++;
+    return count;
+  }
+
+  private live(): number {
+    let count = 0;
+    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0) count++;
     return count;
   }
 
@@ -320,18 +457,50 @@ export class Simulation {
     this.messagesTotal += to.length;
     const fromId = fromIndex + 1;
     const row = fromIndex * this.n;
+    const faulty = this.messageFaults.any;
     for (let i = 0; i < to.length; i++) {
       const toIndex = to[i]! - 1;
       const link = row + toIndex;
       const base = this.linkNs[link]!;
       let arrival = this.nowNs + base + this.jitter(base);
       if (this.linkFaults.any) arrival += this.linkFaults.extraNs(fromIndex, toIndex, this.nowNs);
+      if (faulty && this.sendFaulty(fromIndex, toIndex, fromId, msg, arrival)) continue;
       // FIFO per link: never overtake an earlier message on the same link.
       const last = this.linkLastArrivalNs[link]!;
       if (arrival < last) arrival = last;
       this.linkLastArrivalNs[link] = arrival;
       this.schedule(arrival, DELIVER, toIndex, fromId, msg);
     }
+  }
+
+  /**
+   * Applies partitions, drops, duplication and reordering to one message due at `arrival`; returns
+   * true when it took care of the message (lost, or scheduled out of FIFO order), false when the
+   * message goes the ordinary FIFO way (a duplicate may have been scheduled besides).
+   */
+  private sendFaulty(fromIndex: number, toIndex: number, fromId: ProcessId, msg: Message, arrival: number): boolean {
+    const faults = this.messageFaults;
+    if (faults.partitioned(fromIndex, toIndex, this.nowNs)) {
+      this.partitioned++;
+      return true;
+    }
+    const fate = faults.fateOf(fromIndex, toIndex, this.nowNs);
+    const rng = this.faultRng;
+    if (fate.drop > 0 && rng.chance(fate.drop)) {
+      this.dropped++;
+      return true;
+    }
+    if (fate.duplicate > 0 && rng.chance(fate.duplicate)) {
+      this.duplicated++;
+      this.messagesTotal++;
+      this.schedule(arrival + Math.floor(rng.next() * fate.reorderNs), DELIVER, toIndex, fromId, msg);
+    }
+    if (fate.reorder > 0 && rng.chance(fate.reorder)) {
+      this.reordered++;
+      this.schedule(arrival + Math.floor(rng.next() * fate.reorderNs), DELIVER, toIndex, fromId, msg);
+      return true;
+    }
+    return false;
   }
 
   private reply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[]): void {
@@ -352,26 +521,56 @@ export class Simulation {
       return;
     }
     this.expectedKeyResults += command.keys.length;
+    this.submitted++;
     client.invokeNs = this.nowNs;
-    const base = this.options.planet.oneWayNs(client.regionIndex, this.processRegionIndex[client.processIndex]!);
+    this.sendCommand(client, client.processIndex);
+  }
+
+  /** Sends the client's outstanding command to `processIndex`, and arms its timeout if any. */
+  private sendCommand(client: SimClient, processIndex: number): void {
+    const command = client.command!;
+    client.attempt++;
+    client.triedIndex = processIndex;
+    const base = this.options.planet.oneWayNs(client.regionIndex, this.processRegionIndex[processIndex]!);
     let arrival = this.nowNs + base + this.jitter(base);
     if (arrival < client.lastArrivalNs) arrival = client.lastArrivalNs;
     client.lastArrivalNs = arrival;
-    this.schedule(arrival, CLIENT_ARRIVE, client.processIndex, client.id - 1, command);
+    this.schedule(arrival, CLIENT_ARRIVE, processIndex, client.id - 1, command);
+    if (this.clientTimeoutNs > 0) this.schedule(this.nowNs + this.clientTimeoutNs, CLIENT_TIMEOUT, client.id - 1, client.attempt, undefined);
   }
 
-  private onReply(client: SimClient, results: readonly ExecutionResult[]): void {
+  /** No reply to send number `attempt` in time: the same command (same rifl) goes to the next process. */
+  private onClientTimeout(client: SimClient, attempt: number): void {
+    if (client.command === undefined || attempt !== client.attempt) return; // answered, or retried already
+    const order = (client.processOrder ??= this.processesByDistance(client.regionIndex));
+    const next = order[(order.indexOf(client.triedIndex) + 1) % order.length]!;
+    this.clientRetries++;
+    this.sendCommand(client, next);
+  }
+
+  private processesByDistance(regionIndex: number): number[] {
+    const planet = this.options.planet;
+    const distance = (p: number) => planet.oneWayNs(regionIndex, this.processRegionIndex[p]!);
+    return Array.from({ length: this.n }, (_, p) => p).sort((a, b) => distance(a) - distance(b) || a - b);
+  }
+
+  private onReply(client: SimClient, processIndex: number, results: readonly ExecutionResult[]): void {
     const command = client.command;
-    invariant(command !== undefined, () => `client ${client.id} got a reply with nothing outstanding`);
+    // With retries, a reply may come from a process tried earlier, or come twice: the first one counts.
+    if (command === undefined || results[0]?.rifl !== command.rifl) return;
+    // A client stays with the process that answered (after a retry, its first choice may be down).
+    client.processIndex = processIndex;
+    invariant(results.length === command.keys.length, () => `client ${client.id}: a reply with ${results.length} key results for ${command.keys.length} keys`);
     const latency = this.nowNs - client.invokeNs;
     client.latency.add(latency);
     this.completed++;
+    if (this.stallNs > 0) this.progress();
     this.lastReplyNs = this.nowNs;
     this.history?.push({
       client: client.id,
       rifl: command.rifl,
       region: client.region,
-      process: client.processIndex + 1,
+      process: processIndex + 1,
       command,
       invokeMs: client.invokeNs / NS_PER_MS,
       completeMs: this.nowNs / NS_PER_MS,
@@ -390,10 +589,16 @@ export class Simulation {
     }
     let fastPaths = 0;
     let slowPaths = 0;
+    const recoveredByProcess: number[] = [];
     for (const replica of this.replicas) {
       const metrics = replica.process.metrics();
       fastPaths += metrics.fastPath;
       slowPaths += metrics.slowPath;
+      recoveredByProcess.push(metrics.recovered ?? 0);
+    }
+    const caughtUpProcesses: ProcessId[] = [];
+    for (let p = 0; p < this.n; p++) {
+      if (this.crashed[p] === 0 && this.keyResults[p]! >= this.expectedKeyResults) caughtUpProcesses.push(p + 1);
     }
     const o = this.options;
     return {
@@ -417,6 +622,9 @@ export class Simulation {
       events: this.events,
       history: this.history,
       processesCaughtUp: this.caughtUp(),
+      caughtUpProcesses,
+      faults: this.faultStats(),
+      recoveredByProcess,
     };
   }
 }

@@ -48,10 +48,11 @@ describe('FPaxos driven by hand', () => {
     expect(p3.drain()).toEqual([]); // a duplicate commit is ignored
   });
 
-  test('a stale ballot is ignored and late acks for a finished slot do nothing', () => {
+  test('a stale ballot is refused with MNack and late acks for a finished slot do nothing', () => {
     const { p1, p2 } = processes();
     p2.handle(1, { type: 'MAccept', ballot: 0, slot: 1, cmd: put(1, 1, 'x', 'a') }, 0);
-    expect(p2.drain()).toEqual([]);
+    expect(p2.drain()).toEqual([{ kind: 'send', to: [1], msg: { type: 'MNack', ballot: 1 } }]);
+    expect(p2.acceptedSlots).toBe(0);
     p1.submit(put(1, 1, 'x', 'a'), 0);
     p1.drain();
     p1.handle(1, { type: 'MAccepted', ballot: 1, slot: 1 }, 1);

@@ -1,7 +1,8 @@
 /**
  * The slot executor (PROTOCOLS.md §2.2): commands run in slot order 1, 2, 3, … with no gaps; a slot
- * chosen early waits in a buffer until every slot below it has run. A rifl chosen in two slots (a
- * client retry after a leader change) runs once.
+ * chosen early waits in a buffer until every slot below it has run. A no-op (a hole a new leader
+ * filled) only advances. A rifl chosen in two slots (a command re-forwarded or retried after a
+ * leader change) runs once.
  */
 import { FrontierMap } from '../../core/frontier.js';
 import { riflClient, riflSeq, type ProcessId } from '../../core/ids.js';
@@ -27,7 +28,7 @@ export class SlotExecutor implements Executor<SlotInfo> {
   handle(info: SlotInfo, _now: Time): void {
     if (info.slot < this.nextSlot) return;
     const earlier = this.buffer.get(info.slot);
-    invariant(earlier === undefined || earlier.cmd.rifl === info.cmd.rifl, () => `slot ${info.slot} chosen with two commands`);
+    invariant(earlier === undefined || (earlier.cmd?.rifl ?? null) === (info.cmd?.rifl ?? null), () => `slot ${info.slot} chosen with two values`);
     invariant(this.buffer.size < 16 * 1024 * 1024, 'slot executor buffer exceeds 16M slots');
     this.buffer.set(info.slot, info);
     for (let next = this.buffer.get(this.nextSlot); next !== undefined; next = this.buffer.get(this.nextSlot)) {
@@ -45,6 +46,7 @@ export class SlotExecutor implements Executor<SlotInfo> {
 
   private run(info: SlotInfo): void {
     const { cmd } = info;
+    if (cmd === null) return;
     if (!this.executedRifls.add(riflClient(cmd.rifl), riflSeq(cmd.rifl))) return;
     for (const keyOps of cmd.keys) {
       this.results.push({ rifl: cmd.rifl, key: keyOps.key, results: this.store.apply(keyOps) });

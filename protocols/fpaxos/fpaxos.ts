@@ -1,104 +1,270 @@
 /**
- * Flexible Multi-Paxos with a fixed leader (Howard, Malkhi, Spiegelman, "Flexible Paxos", 2016;
- * normal case as in fantoch's fpaxos.rs). PROTOCOLS.md §2.
+ * Flexible Multi-Paxos (Howard, Malkhi, Spiegelman, "Flexible Paxos", 2016; normal case as in
+ * fantoch's fpaxos.rs), with leader change by phase 1 (PROTOCOLS.md §2, §2.3).
  *
  * Message flow:
  *   client → any process ─MForwardSubmit→ leader ─MAccept→ write quorum ─MAccepted→ leader
  *   leader ─MChosen→ all → slot executor at every process; the process the client submitted to replies.
+ * Leader change:
+ *   candidate ─MPrepare{b}→ all ─MPromise{b, accepted, committed}→ candidate (n−f promises), which
+ *   re-proposes every slot above its committed frontier up to the highest reported one: the value
+ *   with the highest abal, or a no-op for a slot no promise reported. Refusals are MNack{bal}.
  *
- * Quorums: phase 2 uses the leader's f+1 closest processes (itself first); phase 1 (leader change,
- * n−f promises) is not needed at bootstrap because every acceptor starts promised to the initial
- * leader's ballot (= its id).
+ * Quorums: phase 2 uses the leader's f+1 closest processes (itself first), minus processes it
+ * suspects (they left a phase-2 round unanswered); phase 1 needs n−f promises, which intersect every
+ * (f+1)-quorum. Bootstrap needs no phase 1: every acceptor starts promised to the initial leader's
+ * ballot (= its id). Ballots are `p + n·r` (owner p, round r).
+ *
+ * Timeouts (Config.recoveryTimeoutMs, checked on the `recovery` timer):
+ * - a follower resends a command submitted here and not chosen for that long to the leader (lost
+ *   messages), and when it also heard nothing from the leader for that long (plus a stagger by rank
+ *   after the leader, so that one candidate usually goes first), it starts a leader change. Having
+ *   something to wait for is a command submitted here, a hole in its committed slots, a slot
+ *   accepted but not known to be chosen, or a peer reporting a higher committed frontier;
+ * - a candidate without n−f promises in that time tries again with a higher ballot;
+ * - the leader resends MAccept for rounds unanswered that long to every process;
+ * - every process sends MChosen to a peer whose committed frontier stayed below its own that long
+ *   (lost MChosen).
+ * Every process heartbeats with its MGarbageCollection gossip, so a live leader is heard often.
+ *
+ * A command may end up chosen in two slots (resent, retried by its client, or re-forwarded after a
+ * leader change); the slot executor runs a rifl once.
  */
 import type { Command } from '../../core/command.js';
 import type { Config } from '../../core/config.js';
 import { FrontierSet } from '../../core/frontier.js';
-import type { ProcessId } from '../../core/ids.js';
+import { riflClient, type ProcessId, type Rifl } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, writeQuorumSize } from '../../core/quorum.js';
-import type { FPaxosMessage, MAccept, MAccepted, MChosen, MForwardSubmit, MGarbageCollection, SlotInfo } from './messages.js';
+import { phase1QuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import type {
+  FPaxosMessage,
+  MAccept,
+  MAccepted,
+  MChosen,
+  MForwardSubmit,
+  MGarbageCollection,
+  MNack,
+  MPrepare,
+  MPromise,
+  PromisedSlot,
+  SlotInfo,
+  SlotValue,
+} from './messages.js';
+
+/**
+ * Deliberately broken behaviours, for the checker's own tests only (test/broken-variants.test.ts).
+ * No host or CLI path sets them.
+ */
+export interface FPaxosFaultInjection {
+  /** A new leader takes over without phase 1: it neither learns nor re-proposes accepted slots. */
+  readonly skipPhase1?: boolean;
+  /** Phase-2 quorum size instead of f+1 (e.g. f: one too small next to a phase 1 of n−f). */
+  readonly writeQuorumSize?: number;
+}
 
 /** A slot the leader is driving through phase 2. */
 interface Commander {
   readonly ballot: number;
-  readonly cmd: Command;
+  readonly cmd: SlotValue;
   readonly acks: Set<ProcessId>;
+  /** When MAccept was last sent, for resending. */
+  sentMs: Time;
 }
 
 /** An acceptor's record for one slot. */
 interface Accepted {
   readonly abal: number;
+  readonly cmd: SlotValue;
+}
+
+/** A command submitted at this process and not chosen yet. */
+interface Pending {
   readonly cmd: Command;
+  /** When it was last sent to the leader (or proposed). */
+  sentMs: Time;
+}
+
+/** Phase 1 in progress at this process. */
+interface Candidacy {
+  readonly ballot: number;
+  readonly promises: Map<ProcessId, MPromise>;
+  readonly startedMs: Time;
+}
+
+/**
+ * Commands submitted here and not chosen, by client. Every process looks up every chosen command
+ * here, so the map is keyed by client id (a small integer) rather than by rifl (a large one, slower
+ * to hash); a client has one command outstanding at a time, rarely more.
+ */
+class PendingCommands {
+  private readonly byClient = new Map<number, Pending[]>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(rifl: Rifl): boolean {
+    const list = this.byClient.get(riflClient(rifl));
+    if (list === undefined) return false;
+    for (let i = 0; i < list.length; i++) if (list[i]!.cmd.rifl === rifl) return true;
+    return false;
+  }
+
+  add(pending: Pending): void {
+    const client = riflClient(pending.cmd.rifl);
+    const list = this.byClient.get(client);
+    if (list === undefined) this.byClient.set(client, [pending]);
+    else list.push(pending);
+    this.count++;
+  }
+
+  remove(rifl: Rifl): void {
+    const client = riflClient(rifl);
+    const list = this.byClient.get(client);
+    if (list === undefined) return;
+    let index = -1;
+    for (let i = 0; i < list.length && index < 0; i++) if (list[i]!.cmd.rifl === rifl) index = i;
+    if (index < 0) return;
+    this.count--;
+    // The client's (usually one-element) array stays for its next command: one allocation per client.
+    if (list.length === 1) list.pop();
+    else list.splice(index, 1);
+  }
+
+  /** Every pending command, in the order their clients first appeared then submission order. */
+  list(): Pending[] {
+    const all: Pending[] = [];
+    for (const list of this.byClient.values()) for (const pending of list) all.push(pending);
+    return all;
+  }
 }
 
 const GC_TIMER = 'gc';
+const RECOVERY_TIMER = 'recovery';
+/** The recovery timer fires this many times per recovery timeout. */
+const RECOVERY_TICKS_PER_TIMEOUT = 4;
+/** Limit on slots re-sent to one lagging process per timer tick. */
+const CATCH_UP_SLOTS_MAX = 1024;
+/** Limit on chosen slots held above the collected one (a process that never reports stops collection). */
+const CHOSEN_HELD_MAX = 16 * 1024 * 1024;
+/** Limit on commands submitted here and not chosen. */
+const PENDING_MAX = 1_000_000;
 
 export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   readonly timers: readonly TimerSpec[];
   private readonly outbox = new Outbox<FPaxosMessage, SlotInfo>();
   private all: readonly ProcessId[] = [];
+  private others: readonly ProcessId[] = [];
+  private byDistance: readonly ProcessId[] = [];
   private writeQuorum: readonly ProcessId[] = [];
+  private readonly writeQuorumSize: number;
+  private readonly phase1Size: number;
 
-  // Leader state.
+  // Leader and candidate state.
   private leader: ProcessId;
+  /** This process's ballot while it leads (0 otherwise). */
   private ballot: number;
   private lastSlot = 0;
   private readonly commanders = new Map<number, Commander>();
+  /** Rifls with a commander in flight, so a resent command is not proposed twice at once. */
+  private readonly inFlight = new Set<Rifl>();
+  private candidacy: Candidacy | undefined;
+  /** Processes that left a phase-2 round unanswered; the write quorum avoids them. */
+  private readonly suspected = new Set<ProcessId>();
+  /** Highest ballot seen in any message. */
+  private maxBallotSeen: number;
+  private leaderChangesWon = 0;
 
   // Acceptor state.
   private bal: number;
   private readonly accepted = new Map<number, Accepted>();
+  /** Highest slot ever accepted here; above the committed frontier, a value may be chosen that nobody learned. */
+  private maxAcceptedSlot = 0;
 
-  // Learner and garbage-collection state.
+  // Learner, follower and garbage-collection state.
   private readonly committed = new FrontierSet();
+  /**
+   * Chosen values not yet collected, to re-send to lagging processes: chosenLog[slot − stableSlot − 1]
+   * (an array, not a map: it is written once per slot on the hot path and trimmed from the front).
+   */
+  private chosenLog: Array<SlotValue | undefined> = [];
+  private readonly pending = new PendingCommands();
+  private lastHeardFromLeaderMs: Time = 0;
   /** Highest committed frontier reported by each process (index = id − 1). */
   private readonly committedFrontiers: number[];
+  /** Since when each process's reported frontier has stayed where it is. */
+  private readonly frontierSinceMs: number[];
   private stableSlot = 0;
 
   constructor(
     readonly id: ProcessId,
     private readonly config: Config,
+    private readonly injected: FPaxosFaultInjection = {},
   ) {
     this.leader = config.leader;
     this.ballot = id === config.leader ? id : 0;
     this.bal = config.leader;
+    this.maxBallotSeen = config.leader;
+    this.writeQuorumSize = injected.writeQuorumSize ?? writeQuorumSize(config.f);
+    invariant(this.writeQuorumSize >= 1 && this.writeQuorumSize <= config.n, () => `write quorum of ${this.writeQuorumSize} for n=${config.n}`);
+    this.phase1Size = phase1QuorumSize(config.n, config.f);
     this.committedFrontiers = new Array<number>(config.n).fill(0);
-    this.timers = [{ timer: GC_TIMER, everyMs: config.gcIntervalMs }];
+    this.frontierSinceMs = new Array<number>(config.n).fill(0);
+    this.timers = [
+      { timer: GC_TIMER, everyMs: config.gcIntervalMs },
+      { timer: RECOVERY_TIMER, everyMs: config.recoveryTimeoutMs / RECOVERY_TICKS_PER_TIMEOUT },
+    ];
   }
 
   discover(sortedByDistance: readonly ProcessId[]): void {
     invariant(sortedByDistance[0] === this.id, 'discover: a process must come first in its own list');
     invariant(sortedByDistance.length === this.config.n, () => `discover: ${sortedByDistance.length} processes for n=${this.config.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
-    this.writeQuorum = closestQuorum(sortedByDistance, writeQuorumSize(this.config.f));
+    this.others = this.all.filter((p) => p !== this.id);
+    this.byDistance = [...sortedByDistance];
+    this.updateWriteQuorum();
   }
 
-  submit(cmd: Command, _now: Time): void {
-    if (this.isLeader()) this.propose(cmd);
-    else this.outbox.send([this.leader], { type: 'MForwardSubmit', cmd });
+  submit(cmd: Command, now: Time): void {
+    this.hold(cmd, now);
+    this.dispatch(cmd, now);
   }
 
-  handle(from: ProcessId, msg: FPaxosMessage, _now: Time): void {
+  handle(from: ProcessId, msg: FPaxosMessage, now: Time): void {
+    if (from === this.leader) this.lastHeardFromLeaderMs = now;
     switch (msg.type) {
       case 'MForwardSubmit':
-        return this.handleMForwardSubmit(msg);
+        return this.handleMForwardSubmit(msg, now);
       case 'MAccept':
-        return this.handleMAccept(from, msg);
+        return this.handleMAccept(from, msg, now);
       case 'MAccepted':
         return this.handleMAccepted(from, msg);
       case 'MChosen':
         return this.handleMChosen(msg);
       case 'MGarbageCollection':
-        return this.handleMGarbageCollection(from, msg);
+        return this.handleMGarbageCollection(from, msg, now);
+      case 'MPrepare':
+        return this.handleMPrepare(from, msg, now);
+      case 'MPromise':
+        return this.handleMPromise(from, msg, now);
+      case 'MNack':
+        return this.handleMNack(msg, now);
     }
   }
 
-  onTimer(timer: string, _now: Time): void {
-    invariant(timer === GC_TIMER, () => `fpaxos has no timer ${timer}`);
-    const others = this.all.filter((p) => p !== this.id);
-    this.outbox.send(others, { type: 'MGarbageCollection', committed: this.committed.frontier });
+  onTimer(timer: string, now: Time): void {
+    if (timer === GC_TIMER) {
+      this.outbox.send(this.others, { type: 'MGarbageCollection', committed: this.committed.frontier });
+      return;
+    }
+    invariant(timer === RECOVERY_TIMER, () => `fpaxos has no timer ${timer}`);
+    this.helpLaggingPeers(now);
+    if (this.isLeader()) this.leaderTimeouts(now);
+    else if (this.candidacy !== undefined) this.candidateTimeout(now);
+    else this.followerTimeouts(now);
   }
 
   drain(): readonly Output<FPaxosMessage, SlotInfo>[] {
@@ -107,7 +273,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   metrics(): ProtocolMetrics {
     // FPaxos has a single path; every command goes through phase 2.
-    return { fastPath: 0, slowPath: 0 };
+    return { fastPath: 0, slowPath: 0, recovered: this.leaderChangesWon };
   }
 
   /** Slots that are committed everywhere and were dropped from the acceptor's state. */
@@ -120,49 +286,96 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     return this.accepted.size;
   }
 
-  private isLeader(): boolean {
+  /** The process this one believes leads. */
+  get currentLeader(): ProcessId {
+    return this.leader;
+  }
+
+  /** The ballot this process promised. */
+  get promisedBallot(): number {
+    return this.bal;
+  }
+
+  isLeader(): boolean {
     return this.leader === this.id && this.ballot > 0;
   }
 
-  private propose(cmd: Command): void {
-    const slot = ++this.lastSlot;
-    this.commanders.set(slot, { ballot: this.ballot, cmd, acks: new Set() });
+  // -------------------------------------------------------------------------------------------
+  // Normal case.
+
+  /** Proposes `cmd` when leading, holds it while campaigning, and forwards it to the leader otherwise. */
+  private dispatch(cmd: Command, now: Time): void {
+    if (this.isLeader()) this.propose(cmd, now);
+    else if (this.candidacy === undefined && this.leader !== this.id) this.outbox.send([this.leader], { type: 'MForwardSubmit', cmd });
+    // A candidate proposes its pending commands once it wins; a forwarded one is resent by its submitter.
+  }
+
+  private propose(cmd: Command, now: Time): void {
+    if (this.inFlight.has(cmd.rifl)) return;
+    this.inFlight.add(cmd.rifl);
+    this.startCommander(++this.lastSlot, cmd, now);
+  }
+
+  private startCommander(slot: number, cmd: SlotValue, now: Time): void {
+    this.commanders.set(slot, { ballot: this.ballot, cmd, acks: new Set(), sentMs: now });
     this.outbox.send(this.writeQuorum, { type: 'MAccept', ballot: this.ballot, slot, cmd });
   }
 
-  private handleMForwardSubmit(msg: MForwardSubmit): void {
-    if (this.isLeader()) this.propose(msg.cmd);
-    else this.outbox.send([this.leader], msg); // the leader moved on; pass it along
+  private handleMForwardSubmit(msg: MForwardSubmit, now: Time): void {
+    if (this.isLeader()) this.propose(msg.cmd, now);
+    else if (this.candidacy !== undefined) this.hold(msg.cmd, now); // proposed if this candidate wins
+    else if (this.leader !== this.id) this.outbox.send([this.leader], msg); // the leader moved on; pass it along
   }
 
-  private handleMAccept(from: ProcessId, msg: MAccept): void {
-    if (msg.ballot < this.bal) return; // a stale leader; ignored (fantoch)
+  /** Keeps `cmd` with the commands submitted here until it is chosen. */
+  private hold(cmd: Command, now: Time): void {
+    if (this.pending.has(cmd.rifl)) return;
+    if (this.pending.size >= PENDING_MAX) invariant(false, `fpaxos: more than ${PENDING_MAX} commands pending at process ${this.id}`);
+    this.pending.add({ cmd, sentMs: now });
+  }
+
+  private handleMAccept(from: ProcessId, msg: MAccept, now: Time): void {
+    if (msg.ballot < this.bal) {
+      this.outbox.send([from], { type: 'MNack', ballot: this.bal });
+      return;
+    }
+    this.observeBallot(msg.ballot, now);
     if (msg.slot <= this.stableSlot) return; // already committed everywhere and collected
     this.bal = msg.ballot;
     this.accepted.set(msg.slot, { abal: msg.ballot, cmd: msg.cmd });
+    if (msg.slot > this.maxAcceptedSlot) this.maxAcceptedSlot = msg.slot;
     this.outbox.send([from], { type: 'MAccepted', ballot: msg.ballot, slot: msg.slot });
   }
 
   private handleMAccepted(from: ProcessId, msg: MAccepted): void {
     const commander = this.commanders.get(msg.slot);
     if (commander === undefined || commander.ballot !== msg.ballot) return;
+    if (this.suspected.delete(from)) this.updateWriteQuorum();
     commander.acks.add(from);
-    if (commander.acks.size < writeQuorumSize(this.config.f)) return;
+    if (commander.acks.size < this.writeQuorumSize) return;
     this.commanders.delete(msg.slot);
+    if (commander.cmd !== null) this.inFlight.delete(commander.cmd.rifl);
     this.outbox.send(this.all, { type: 'MChosen', slot: msg.slot, cmd: commander.cmd });
   }
 
   private handleMChosen(msg: MChosen): void {
-    if (!this.committed.add(msg.slot)) return; // duplicate
+    if (msg.slot <= this.stableSlot || !this.committed.add(msg.slot)) return; // duplicate
+    const index = msg.slot - this.stableSlot - 1;
+    if (index >= CHOSEN_HELD_MAX) invariant(false, `fpaxos: more than ${CHOSEN_HELD_MAX} chosen slots held above the collected slot ${this.stableSlot}`);
+    this.chosenLog[index] = msg.cmd;
+    if (msg.cmd !== null && this.pending.size > 0) this.pending.remove(msg.cmd.rifl);
     this.outbox.execute({ slot: msg.slot, cmd: msg.cmd });
     this.committedFrontiers[this.id - 1] = this.committed.frontier;
     this.collectGarbage();
   }
 
-  private handleMGarbageCollection(from: ProcessId, msg: MGarbageCollection): void {
+  private handleMGarbageCollection(from: ProcessId, msg: MGarbageCollection, now: Time): void {
     // Frontiers only grow; a reordered, older report must not move one back.
     const index = from - 1;
-    if (msg.committed > this.committedFrontiers[index]!) this.committedFrontiers[index] = msg.committed;
+    if (msg.committed > this.committedFrontiers[index]!) {
+      this.committedFrontiers[index] = msg.committed;
+      this.frontierSinceMs[index] = now;
+    }
     this.collectGarbage();
   }
 
@@ -171,6 +384,216 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     let stable = Infinity;
     for (const frontier of this.committedFrontiers) if (frontier < stable) stable = frontier;
     for (let slot = this.stableSlot + 1; slot <= stable; slot++) this.accepted.delete(slot);
-    if (stable > this.stableSlot) this.stableSlot = stable;
+    if (stable > this.stableSlot) {
+      this.chosenLog = this.chosenLog.slice(stable - this.stableSlot);
+      this.stableSlot = stable;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Timeouts.
+
+  /** Resends unanswered phase-2 rounds to everyone, avoiding the acceptors that did not answer from then on. */
+  private leaderTimeouts(now: Time): void {
+    const timeoutMs = this.config.recoveryTimeoutMs;
+    let suspicionChanged = false;
+    for (const [slot, commander] of this.commanders) {
+      if (now - commander.sentMs < timeoutMs) continue;
+      // Members of the quorum that left it unanswered are probably down: avoid them from now on.
+      for (const member of this.writeQuorum) {
+        if (member !== this.id && !commander.acks.has(member) && !this.suspected.has(member)) {
+          this.suspected.add(member);
+          suspicionChanged = true;
+        }
+      }
+      commander.sentMs = now;
+      this.outbox.send(this.all, { type: 'MAccept', ballot: commander.ballot, slot, cmd: commander.cmd });
+    }
+    if (suspicionChanged) this.updateWriteQuorum();
+  }
+
+  /**
+   * Sends chosen slots to peers whose reported committed frontier stayed below this process's for a
+   * timeout (their MChosen were lost). Any process helps, not only the leader: after a partition the
+   * old leader may be the one behind, still believing it leads, while the new leader is gone.
+   */
+  private helpLaggingPeers(now: Time): void {
+    const timeoutMs = this.config.recoveryTimeoutMs;
+    const frontier = this.committed.frontier;
+    for (const peer of this.others) {
+      const reported = this.committedFrontiers[peer - 1]!;
+      if (reported >= frontier || now - this.frontierSinceMs[peer - 1]! < timeoutMs) continue;
+      this.frontierSinceMs[peer - 1] = now;
+      const upTo = Math.min(frontier, reported + CATCH_UP_SLOTS_MAX);
+      for (let slot = Math.max(reported, this.stableSlot) + 1; slot <= upTo; slot++) {
+        const cmd = this.chosenLog[slot - this.stableSlot - 1];
+        if (cmd !== undefined) this.outbox.send([peer], { type: 'MChosen', slot, cmd });
+      }
+    }
+  }
+
+  private candidateTimeout(now: Time): void {
+    const candidacy = this.candidacy!;
+    if (now - candidacy.startedMs < this.config.recoveryTimeoutMs + this.staggerMs()) return;
+    this.startLeaderChange(now); // not enough promises in time (lost messages, a rival): try higher
+  }
+
+  /** Resends pending commands to the leader, and starts a leader change when the leader is silent. */
+  private followerTimeouts(now: Time): void {
+    const timeoutMs = this.config.recoveryTimeoutMs;
+    for (const pending of this.pending.list()) {
+      if (now - pending.sentMs < timeoutMs) continue;
+      pending.sentMs = now;
+      this.dispatch(pending.cmd, now);
+    }
+    if (now - this.lastHeardFromLeaderMs < timeoutMs + this.staggerMs()) return;
+    if (this.waitingForLeader()) this.startLeaderChange(now);
+  }
+
+  /**
+   * Something only a working leader can finish: a command submitted here, a hole, a slot accepted
+   * here and not known to be chosen (the leader may have chosen it and crashed before anyone
+   * learned it, after answering the client), or a peer ahead.
+   */
+  private waitingForLeader(): boolean {
+    if (this.pending.size > 0 || this.committed.exceptionCount > 0) return true;
+    const frontier = this.committed.frontier;
+    if (this.maxAcceptedSlot > frontier) return true;
+    return this.committedFrontiers.some((reported) => reported > frontier);
+  }
+
+  /** Followers wait longer the further they come after the leader in id order, so one goes first. */
+  private staggerMs(): number {
+    const n = this.config.n;
+    const rank = (this.id - this.leader - 1 + 2 * n) % n;
+    return (rank * this.config.recoveryTimeoutMs) / n;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Leader change (PROTOCOLS.md §2.3).
+
+  private startLeaderChange(now: Time): void {
+    const n = this.config.n;
+    const ballot = this.id + n * (Math.floor(this.maxBallotSeen / n) + 1);
+    this.maxBallotSeen = ballot;
+    this.leader = this.id;
+    this.ballot = 0;
+    if (this.injected.skipPhase1 === true) {
+      this.takeOverWithoutPhase1(ballot, now);
+      return;
+    }
+    this.candidacy = { ballot, promises: new Map(), startedMs: now };
+    this.outbox.send(this.all, { type: 'MPrepare', ballot });
+  }
+
+  private handleMPrepare(from: ProcessId, msg: MPrepare, now: Time): void {
+    if (msg.ballot <= this.bal) {
+      this.outbox.send([from], { type: 'MNack', ballot: this.bal });
+      return;
+    }
+    this.observeBallot(msg.ballot, now);
+    this.bal = msg.ballot;
+    const accepted: PromisedSlot[] = [];
+    for (const [slot, record] of this.accepted) accepted.push({ slot, abal: record.abal, cmd: record.cmd });
+    accepted.sort((a, b) => a.slot - b.slot);
+    this.outbox.send([from], { type: 'MPromise', ballot: msg.ballot, accepted, committed: this.committed.frontier });
+  }
+
+  private handleMPromise(from: ProcessId, msg: MPromise, now: Time): void {
+    const candidacy = this.candidacy;
+    if (candidacy === undefined || msg.ballot !== candidacy.ballot) return;
+    candidacy.promises.set(from, msg);
+    if (candidacy.promises.size < this.phase1Size) return;
+    this.candidacy = undefined;
+    this.becomeLeader(candidacy, now);
+  }
+
+  /**
+   * After n−f promises: every slot above this process's committed frontier, up to the highest any
+   * promise knows of, gets the value accepted with the highest ballot, or a no-op if none was. Slots
+   * already committed here need nothing: their value is known and lagging processes get it resent.
+   */
+  private becomeLeader(candidacy: Candidacy, now: Time): void {
+    const best = new Map<number, PromisedSlot>();
+    let top = Math.max(this.lastSlot, this.committed.frontier);
+    for (const from of [...candidacy.promises.keys()].sort((a, b) => a - b)) {
+      const promise = candidacy.promises.get(from)!;
+      top = Math.max(top, promise.committed);
+      for (const entry of promise.accepted) {
+        top = Math.max(top, entry.slot);
+        const current = best.get(entry.slot);
+        if (current === undefined || entry.abal > current.abal) best.set(entry.slot, entry);
+      }
+    }
+    top = Math.max(top, this.stableSlot + this.chosenLog.length);
+    this.ballot = candidacy.ballot;
+    this.leader = this.id;
+    this.leaderChangesWon++;
+    this.commanders.clear();
+    this.inFlight.clear();
+    this.suspected.clear();
+    for (const from of this.all) if (!candidacy.promises.has(from)) this.suspected.add(from);
+    this.updateWriteQuorum();
+    for (let slot = this.committed.frontier + 1; slot <= top; slot++) {
+      if (this.committed.has(slot)) continue;
+      const cmd = best.get(slot)?.cmd ?? null;
+      if (cmd !== null) this.inFlight.add(cmd.rifl);
+      this.startCommander(slot, cmd, now);
+    }
+    this.lastSlot = top;
+    this.proposePending(now);
+  }
+
+  /** The broken variant: lead at once from what this process alone knows. */
+  private takeOverWithoutPhase1(ballot: number, now: Time): void {
+    let top = Math.max(this.lastSlot, this.committed.frontier);
+    for (const slot of this.accepted.keys()) top = Math.max(top, slot);
+    top = Math.max(top, this.stableSlot + this.chosenLog.length);
+    this.bal = Math.max(this.bal, ballot);
+    this.ballot = ballot;
+    this.leaderChangesWon++;
+    this.commanders.clear();
+    this.inFlight.clear();
+    this.lastSlot = top;
+    this.proposePending(now);
+  }
+
+  private proposePending(now: Time): void {
+    for (const pending of this.pending.list().sort((a, b) => a.cmd.rifl - b.cmd.rifl)) {
+      pending.sentMs = now;
+      this.propose(pending.cmd, now);
+    }
+  }
+
+  private handleMNack(msg: MNack, now: Time): void {
+    this.observeBallot(msg.ballot, now);
+  }
+
+  /**
+   * Any ballot above the highest seen names a newer leader: its owner. A leader or candidate with a
+   * lower ballot steps down, and commands submitted here go to the new leader.
+   */
+  private observeBallot(ballot: number, now: Time): void {
+    if (ballot <= this.maxBallotSeen) return;
+    this.maxBallotSeen = ballot;
+    const owner = ((ballot - 1) % this.config.n) + 1;
+    if (owner === this.id) return; // our own ballot, echoed back
+    this.ballot = 0;
+    this.candidacy = undefined;
+    this.commanders.clear();
+    this.inFlight.clear();
+    this.leader = owner;
+    this.lastHeardFromLeaderMs = now;
+    for (const pending of this.pending.list()) {
+      pending.sentMs = now;
+      this.outbox.send([owner], { type: 'MForwardSubmit', cmd: pending.cmd });
+    }
+  }
+
+  /** The f+1 (or injected size) closest processes not suspected; the closest suspected ones fill in. */
+  private updateWriteQuorum(): void {
+    const trusted = this.byDistance.filter((p) => !this.suspected.has(p));
+    const suspects = this.byDistance.filter((p) => this.suspected.has(p));
+    this.writeQuorum = [...trusted, ...suspects].slice(0, this.writeQuorumSize);
   }
 }

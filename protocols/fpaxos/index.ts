@@ -1,4 +1,5 @@
 /** Flexible Multi-Paxos: the leader-based baseline. */
+import { formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { SlotExecutor } from './executor.js';
 import { FPaxosProcess } from './fpaxos.js';
@@ -6,7 +7,9 @@ import type { FPaxosMessage, SlotInfo } from './messages.js';
 
 export const fpaxos: ProtocolDefinition<FPaxosMessage, SlotInfo> = {
   name: 'fpaxos',
-  summary: 'Flexible Multi-Paxos: one leader, phase-2 quorum of its f+1 closest processes',
+  summary: 'Flexible Multi-Paxos: one leader, phase-2 quorum of its f+1 closest processes, leader change by phase 1 with n−f promises',
   createProcess: (id, config) => new FPaxosProcess(id, config),
   createExecutor: (id) => new SlotExecutor(id),
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
+  commitOf: (info) => ({ id: `slot ${info.slot}`, value: info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl) }),
 };

@@ -19,7 +19,7 @@ import { formatDot, riflClient, riflSeq, type Dot, type ProcessId, type Rifl, ty
 import { invariant } from '../../core/invariant.js';
 import type { ExecutionResult, Executor, Time } from '../../core/process.js';
 import { KVStore } from '../../apps/kv/store.js';
-import type { Committed, Detached, StableAtKey, TempoInfo, Vote } from './messages.js';
+import type { Committed, Detached, StableAtKey, TempoFaultInjection, TempoInfo, Vote } from './messages.js';
 import { VoteTable } from './vote-table.js';
 
 /** Watches an executor from outside (checkers and tests); every hook is optional. */
@@ -53,8 +53,8 @@ class KeyState {
   lastClock = 0;
   lastDot = 0;
 
-  constructor(n: number) {
-    this.votes = new VoteTable(n);
+  constructor(n: number, stabilityThreshold: number | undefined) {
+    this.votes = new VoteTable(n, stabilityThreshold);
   }
 }
 
@@ -74,6 +74,7 @@ export class TableExecutor implements Executor<TempoInfo> {
     readonly n: number,
     readonly shard: ShardId = 0,
     private readonly observer?: TableExecutorObserver,
+    private readonly injected: TempoFaultInjection = {},
   ) {}
 
   handle(info: TempoInfo, _now: Time): void {
@@ -117,7 +118,7 @@ export class TableExecutor implements Executor<TempoInfo> {
   private state(key: Key): KeyState {
     let state = this.keys.get(key);
     if (state === undefined) {
-      state = new KeyState(this.n);
+      state = new KeyState(this.n, this.injected.stabilityThreshold);
       this.keys.set(key, state);
     }
     return state;

@@ -1,4 +1,5 @@
 /** Tempo: leaderless SMR through timestamp stability. */
+import { formatDot, formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { TableExecutor, tempoShardOf } from './executor.js';
 import type { TempoInfo, TempoMessage } from './messages.js';
@@ -11,4 +12,6 @@ export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
   createProcess: (id, config) => new TempoProcess(id, config),
   createExecutor: (id, config, shard) => new TableExecutor(id, config.n, shard),
   shardOf: tempoShardOf,
+  // No recovery yet: safe under every fault, live only without crashes and lost messages.
+  commitOf: (info) => (info.type === 'Committed' ? { id: `dot ${formatDot(info.dot)} key ${info.key}`, value: `ts=${info.clock} rifl ${formatRifl(info.rifl)}` } : undefined),
 };

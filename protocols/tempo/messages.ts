@@ -102,3 +102,16 @@ export interface StableAtKey {
 }
 
 export type TempoInfo = Committed | Detached | StableAtKey;
+
+/**
+ * Deliberately broken behaviours, for the checker's own tests only (test/broken-variants.test.ts).
+ * No host or CLI path sets them.
+ */
+export interface TempoFaultInjection {
+  /** Votes needed for stability instead of ⌊n/2⌋+1. */
+  readonly stabilityThreshold?: number;
+  /** Reports of the highest proposal needed for the fast path instead of f. */
+  readonly fastPathThreshold?: number;
+  /** Fast-quorum size instead of ⌊n/2⌋+f. */
+  readonly fastQuorumSize?: number;
+}

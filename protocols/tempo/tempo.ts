@@ -35,6 +35,7 @@ import type {
   MConsensusAck,
   MDetached,
   MGarbageCollection,
+  TempoFaultInjection,
   TempoInfo,
   TempoMessage,
   Vote,
@@ -97,9 +98,10 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   constructor(
     readonly id: ProcessId,
     private readonly config: Config,
+    private readonly injected: TempoFaultInjection = {},
   ) {
     this.clocks = new KeyClocks(id);
-    this.threshold = fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
+    this.threshold = this.injected.fastPathThreshold ?? fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
     this.committedBy = Array.from({ length: config.n }, () => new Array<number>(config.n).fill(0));
     this.collectedUpTo = new Array<number>(config.n).fill(0);
     this.timers = [
@@ -113,7 +115,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     invariant(sortedByDistance.length === this.config.n, () => `discover: ${sortedByDistance.length} processes for n=${this.config.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
     this.others = this.all.filter((p) => p !== this.id);
-    this.fastQuorum = closestQuorum(sortedByDistance, leaderlessFastQuorumSize(this.config.n, this.config.f));
+    this.fastQuorum = closestQuorum(sortedByDistance, this.injected.fastQuorumSize ?? leaderlessFastQuorumSize(this.config.n, this.config.f));
     this.writeQuorum = closestQuorum(sortedByDistance, writeQuorumSize(this.config.f));
   }
 

@@ -75,11 +75,15 @@ export class VoteTable {
   private stableValue = 0;
   private dirty = false;
 
-  constructor(readonly n: number) {
+  /** `stabilityThreshold` is ⌊n/2⌋+1; only the checker's broken-variant tests pass another. */
+  constructor(
+    readonly n: number,
+    stabilityThreshold = majority(n),
+  ) {
     this.byProcess = Array.from({ length: n }, () => new VoteRanges());
     this.scratch = new Array<number>(n).fill(0);
     // Ascending frontiers: the entry at n − (⌊n/2⌋+1) is reached by ⌊n/2⌋+1 processes.
-    this.stableIndex = n - majority(n);
+    this.stableIndex = n - stabilityThreshold;
   }
 
   /** Adds a vote by process `by` on `start..end`. */

@@ -1,0 +1,198 @@
+/**
+ * fast-check arbitraries for check cases: configurations (n ∈ {3, 5, 7}, a valid f), small
+ * workloads with few keys and many conflicts, and fault schedules the protocol is expected to
+ * survive. Every arbitrary draws raw numbers and maps them onto a valid case, so fast-check's own
+ * shrinking (fewer fault entries, smaller numbers, n → 3) yields minimal cases that stay valid.
+ *
+ * Schedules: faults happen within the first {@link FAULT_WINDOW_MS} of simulated time (the safety
+ * phase); the liveness phase follows (check/run-case.ts). What is generated depends on what the
+ * protocol recovers from:
+ * - always: duplication, reordering (extra delay that ignores FIFO) and slow links;
+ * - with `messageLoss`: drops and partitions that heal;
+ * - with `crashStop`: up to f crash-stops (liveness stays required), and a client timeout so that
+ *   clients of a crashed process retry elsewhere.
+ */
+import fc from 'fast-check';
+import type { ProtocolName } from '../core/config.js';
+import type { FaultTolerance } from '../core/process.js';
+import type { Crash, FaultSchedule, MessageFault, Partition, SlowLink } from '../sim/faults.js';
+import type { CheckCase } from './case.js';
+
+/** Faults start and end within this much simulated time. */
+export const FAULT_WINDOW_MS = 4000;
+/** The regions processes are placed in (any n of them, in any order). */
+export const CHECK_REGIONS = [
+  'us-east1',
+  'europe-west2',
+  'asia-southeast1',
+  'us-west1',
+  'southamerica-east1',
+  'asia-northeast1',
+  'australia-southeast1',
+  'europe-north1',
+] as const;
+/** Largest n the configurations use; raw process ids range over 1..MAX_N and are folded onto 1..n. */
+const MAX_N = 7;
+const CLIENT_TIMEOUT_MS = 2000;
+
+/** What the generated schedules may contain. */
+export interface ScheduleKinds {
+  readonly crashes: boolean;
+  readonly drops: boolean;
+  readonly partitions: boolean;
+}
+
+/** The fault kinds a protocol with `tolerance` is checked under. */
+export function scheduleKindsFor(tolerance: FaultTolerance | undefined): ScheduleKinds {
+  return { crashes: tolerance?.crashStop === true, drops: tolerance?.messageLoss === true, partitions: tolerance?.messageLoss === true };
+}
+
+/** A sentence for people: what a protocol's schedules are limited to, or undefined when unlimited. */
+export function scheduleLimitNote(protocol: string, kinds: ScheduleKinds): string | undefined {
+  if (kinds.crashes && kinds.drops && kinds.partitions) return undefined;
+  const allowed = ['dup', 'reorder', 'slow links'];
+  if (kinds.drops) allowed.push('drops');
+  if (kinds.partitions) allowed.push('partitions');
+  if (kinds.crashes) allowed.push('crashes');
+  return `${protocol}: no recovery yet — schedules limited to ${allowed.join('/')}`;
+}
+
+const window = fc.record({ fromMs: fc.integer({ min: 0, max: FAULT_WINDOW_MS - 1 }), lengthMs: fc.integer({ min: 1, max: FAULT_WINDOW_MS }) });
+const rawProcess = fc.integer({ min: 1, max: MAX_N });
+/** A probability in steps of 5%, up to `max`. */
+const probability = (max: number) => fc.integer({ min: 0, max: Math.round(max * 20) }).map((k) => k / 20);
+
+interface RawSchedule {
+  crashes: Array<{ process: number; atMs: number }>;
+  messageFaults: Array<{ from: number | null; to: number | null; drop: number; duplicate: number; reorder: number; reorderMs: number; window: { fromMs: number; lengthMs: number } }>;
+  partitions: Array<{ groupOf: number[]; window: { fromMs: number; lengthMs: number } }>;
+  slowLinks: Array<{ from: number; to: number | null; extraMs: number; window: { fromMs: number; lengthMs: number } }>;
+}
+
+/** Raw schedule material; {@link foldSchedule} maps it onto n processes. */
+function rawSchedule(kinds: ScheduleKinds): fc.Arbitrary<RawSchedule> {
+  return fc.record({
+    crashes: kinds.crashes ? fc.array(fc.record({ process: rawProcess, atMs: fc.integer({ min: 0, max: FAULT_WINDOW_MS }) }), { maxLength: 3 }) : fc.constant([]),
+    messageFaults: fc.array(
+      fc.record({
+        from: fc.option(rawProcess),
+        to: fc.option(rawProcess),
+        drop: kinds.drops ? probability(0.5) : fc.constant(0),
+        duplicate: probability(0.5),
+        reorder: probability(0.5),
+        reorderMs: fc.integer({ min: 1, max: 300 }),
+        window,
+      }),
+      { maxLength: 3 },
+    ),
+    partitions: kinds.partitions ? fc.array(fc.record({ groupOf: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: MAX_N, maxLength: MAX_N }), window }), { maxLength: 2 }) : fc.constant([]),
+    slowLinks: fc.array(fc.record({ from: rawProcess, to: fc.option(rawProcess), extraMs: fc.integer({ min: 1, max: 500 }), window }), { maxLength: 2 }),
+  });
+}
+
+const fold = (p: number, n: number) => ((p - 1) % n) + 1;
+const until = (w: { fromMs: number; lengthMs: number }) => Math.min(FAULT_WINDOW_MS, w.fromMs + w.lengthMs);
+
+/** Maps raw material onto a valid schedule for n processes and f tolerated crashes. */
+function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKinds): FaultSchedule {
+  const crashes: Crash[] = [];
+  for (const crash of raw.crashes) {
+    const process = fold(crash.process, n);
+    if (crashes.length < f && !crashes.some((c) => c.process === process)) crashes.push({ process, atMs: crash.atMs });
+  }
+  const messageFaults: MessageFault[] = [];
+  for (const m of raw.messageFaults) {
+    if (m.drop === 0 && m.duplicate === 0 && m.reorder === 0) continue;
+    const fromMs = Math.min(m.window.fromMs, FAULT_WINDOW_MS - 1);
+    messageFaults.push({
+      ...(m.from === null ? {} : { from: fold(m.from, n) }),
+      ...(m.to === null ? {} : { to: fold(m.to, n) }),
+      ...(m.drop > 0 ? { drop: m.drop } : {}),
+      ...(m.duplicate > 0 ? { duplicate: m.duplicate } : {}),
+      ...(m.reorder > 0 ? { reorder: m.reorder } : {}),
+      ...(m.reorder > 0 || m.duplicate > 0 ? { reorderMs: m.reorderMs } : {}),
+      fromMs,
+      untilMs: Math.max(fromMs + 1, until(m.window)),
+    });
+  }
+  const partitions: Partition[] = [];
+  for (const p of raw.partitions) {
+    const groups = new Map<number, number[]>();
+    for (let process = 1; process <= n; process++) {
+      const group = p.groupOf[process - 1]!;
+      let members = groups.get(group);
+      if (members === undefined) groups.set(group, (members = []));
+      members.push(process);
+    }
+    if (groups.size < 2) continue; // everyone on one side: no partition
+    const fromMs = Math.min(p.window.fromMs, FAULT_WINDOW_MS - 1);
+    partitions.push({ groups: [...groups.keys()].sort().map((g) => groups.get(g)!), fromMs, untilMs: Math.max(fromMs + 1, until(p.window)) });
+  }
+  const slowLinks: SlowLink[] = raw.slowLinks.map((s) => {
+    const fromMs = Math.min(s.window.fromMs, FAULT_WINDOW_MS - 1);
+    return { from: fold(s.from, n), ...(s.to === null ? {} : { to: fold(s.to, n) }), extraMs: s.extraMs, fromMs, untilMs: Math.max(fromMs + 1, until(s.window)) };
+  });
+  return {
+    ...(crashes.length > 0 ? { crashes } : {}),
+    ...(messageFaults.length > 0 ? { messageFaults } : {}),
+    ...(partitions.length > 0 ? { partitions } : {}),
+    ...(slowLinks.length > 0 ? { slowLinks } : {}),
+    ...(kinds.crashes ? { clientTimeoutMs: CLIENT_TIMEOUT_MS } : {}),
+  };
+}
+
+export interface CaseArbitraryOptions {
+  readonly protocol: ProtocolName;
+  readonly kinds: ScheduleKinds;
+  /** A fixed schedule (from a faults file) instead of generated ones; n is then at least its largest process id. */
+  readonly faults?: FaultSchedule;
+}
+
+/** Check cases for one protocol: configuration, workload and schedule. */
+export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<CheckCase> {
+  const minN = options.faults === undefined ? 3 : Math.max(3, largestProcessId(options.faults));
+  const sizes = [3, 5, 7].filter((n) => n >= minN);
+  if (sizes.length === 0) throw new RangeError(`the faults name process ${minN}; checks run with n ∈ {3, 5, 7}`);
+  return fc
+    .record({
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      nIndex: fc.integer({ min: 0, max: sizes.length - 1 }),
+      fRaw: fc.integer({ min: 1, max: 3 }),
+      regions: fc.shuffledSubarray([...CHECK_REGIONS], { minLength: MAX_N, maxLength: MAX_N }),
+      clientsPerRegion: fc.integer({ min: 1, max: 2 }),
+      commandsPerClient: fc.integer({ min: 1, max: 20 }),
+      conflictRate: fc.constantFrom(100, 50, 80),
+      sharedKeys: fc.integer({ min: 1, max: 3 }),
+      readRatio: fc.constantFrom(30, 0, 60),
+      keysPerCommand: fc.constantFrom(1, 1, 2),
+      schedule: rawSchedule(options.kinds),
+    })
+    .map((raw): CheckCase => {
+      const n = sizes[raw.nIndex]!;
+      const f = Math.min(raw.fRaw, Math.floor((n - 1) / 2));
+      return {
+        protocol: options.protocol,
+        seed: raw.seed,
+        n,
+        f,
+        regions: raw.regions.slice(0, n),
+        clientsPerRegion: raw.clientsPerRegion,
+        commandsPerClient: raw.commandsPerClient,
+        conflictRate: raw.conflictRate,
+        sharedKeys: raw.sharedKeys,
+        readRatio: raw.readRatio,
+        keysPerCommand: raw.keysPerCommand,
+        recoveryTimeoutMs: 500,
+        faults: options.faults ?? foldSchedule(raw.schedule, n, f, options.kinds),
+      };
+    });
+}
+
+function largestProcessId(faults: FaultSchedule): number {
+  let largest = 0;
+  for (const c of faults.crashes ?? []) largest = Math.max(largest, c.process);
+  for (const m of faults.messageFaults ?? []) largest = Math.max(largest, m.from ?? 0, m.to ?? 0);
+  for (const s of faults.slowLinks ?? []) largest = Math.max(largest, s.from, s.to ?? 0);
+  for (const p of faults.partitions ?? []) for (const g of p.groups) for (const member of g) largest = Math.max(largest, member);
+  return largest;
+}

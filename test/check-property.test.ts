@@ -1,0 +1,82 @@
+/**
+ * The property runs: at least 200 random fault schedules per protocol, each checked for safety and,
+ * after the faults heal, liveness (check/runner.ts). Fixed seeds, so a failure here replays.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { caseArbitrary, scheduleKindsFor } from '../check/arbitraries.js';
+import { decodeCase, encodeCase, validateCase } from '../check/case.js';
+import { livenessRequired, runCase } from '../check/run-case.js';
+import { checkProtocol } from '../check/runner.js';
+import { UsageError } from '../core/invariant.js';
+import { fpaxos } from '../protocols/fpaxos/index.js';
+import { tempo } from '../protocols/tempo/index.js';
+
+const RUNS = 200;
+
+describe('random fault schedules, checked', () => {
+  test(`fpaxos: ${RUNS} schedules with crashes, partitions, drops, duplicates, reordering and slow links; no violation`, () => {
+    const summary = checkProtocol({ protocol: fpaxos, runs: RUNS, seed: 20250101 });
+    expect(summary.failure?.violations ?? []).toEqual([]);
+    expect(summary.runs).toBe(RUNS);
+    expect(summary.note).toBeUndefined();
+    // The schedules really exercise recovery, or "no violation" would say little.
+    expect(summary.withCrashes).toBeGreaterThan(RUNS / 2);
+    expect(summary.withPartitions).toBeGreaterThan(RUNS / 3);
+    expect(summary.withDrops).toBeGreaterThan(RUNS / 3);
+    expect(summary.withRecoveries).toBeGreaterThan(RUNS / 5);
+    expect(summary.commands).toBeGreaterThan(RUNS * 20);
+  });
+
+  test(`tempo (no recovery yet): ${RUNS} schedules limited to duplication, reordering and slow links; no violation`, () => {
+    const summary = checkProtocol({ protocol: tempo, runs: RUNS, seed: 20250101 });
+    expect(summary.failure?.violations ?? []).toEqual([]);
+    expect(summary.runs).toBe(RUNS);
+    expect(summary.note).toBe('tempo: no recovery yet — schedules limited to dup/reorder/slow links');
+    expect(summary.withCrashes + summary.withPartitions + summary.withDrops).toBe(0);
+  });
+});
+
+describe('cases and schedules', () => {
+  test('generated cases are valid, faults stay within f crashes, and a protocol without recovery gets only dup/reorder/slow links', () => {
+    for (const [definition, kinds] of [
+      [fpaxos, scheduleKindsFor(fpaxos.faultTolerance)],
+      [tempo, scheduleKindsFor(tempo.faultTolerance)],
+    ] as const) {
+      for (const c of fc.sample(caseArbitrary({ protocol: definition.name, kinds }), { seed: 5, numRuns: 300 })) {
+        validateCase(c);
+        expect([3, 5, 7]).toContain(c.n);
+        expect(c.f).toBeLessThanOrEqual(Math.floor((c.n - 1) / 2));
+        expect((c.faults.crashes ?? []).length).toBeLessThanOrEqual(c.f);
+        expect(livenessRequired(definition, c)).toBe(true);
+        if (definition === tempo) {
+          expect(c.faults.crashes ?? []).toEqual([]);
+          expect(c.faults.partitions ?? []).toEqual([]);
+          expect((c.faults.messageFaults ?? []).every((m) => m.drop === undefined)).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('a case round-trips through base64url and JSON; a bad case names the field', () => {
+    const [c] = fc.sample(caseArbitrary({ protocol: 'fpaxos', kinds: scheduleKindsFor(fpaxos.faultTolerance) }), { seed: 9, numRuns: 1 });
+    expect(decodeCase(encodeCase(c!))).toEqual(c);
+    expect(decodeCase(JSON.stringify(c))).toEqual(c);
+    expect(() => decodeCase('not a case!')).toThrow(UsageError);
+    expect(() => decodeCase(JSON.stringify({ ...c, n: 4 }))).toThrow(/replay case\.regions must list 4 GCP regions/);
+    expect(() => decodeCase(JSON.stringify({ ...c, extra: 1 }))).toThrow(/replay case has unknown field 'extra'/);
+  });
+
+  test('liveness is required only for faults the protocol recovers from', () => {
+    const [c] = fc.sample(caseArbitrary({ protocol: 'tempo', kinds: scheduleKindsFor(undefined) }), { seed: 2, numRuns: 1 });
+    const dropping = { ...c!, faults: { messageFaults: [{ drop: 0.5, fromMs: 0, untilMs: 500 }] } };
+    expect(livenessRequired(tempo, dropping)).toBe(false);
+    expect(livenessRequired(fpaxos, { ...dropping, protocol: 'fpaxos' })).toBe(true);
+    const tooManyCrashes = { ...dropping, protocol: 'fpaxos' as const, n: 3, f: 1, faults: { crashes: [{ process: 1, atMs: 0 }, { process: 2, atMs: 0 }] } };
+    expect(livenessRequired(fpaxos, tooManyCrashes)).toBe(false);
+    // Tempo stuck behind lost messages: not a violation, only reported as stuck.
+    const outcome = runCase(tempo, { ...dropping, faults: { messageFaults: [{ drop: 1, fromMs: 0, untilMs: 300 }] } });
+    expect(outcome.stuck).toBe(true);
+    expect(outcome.violations).toEqual([]);
+  });
+});
