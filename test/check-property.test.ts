@@ -11,6 +11,8 @@ import { checkProtocol } from '../check/runner.js';
 import { UsageError } from '../core/invariant.js';
 import { fpaxos } from '../protocols/fpaxos/index.js';
 import { tempo } from '../protocols/tempo/index.js';
+import { atlas } from '../protocols/atlas/index.js';
+import { epaxos } from '../protocols/epaxos/index.js';
 
 const RUNS = 200;
 
@@ -28,13 +30,15 @@ describe('random fault schedules, checked', () => {
     expect(summary.commands).toBeGreaterThan(RUNS * 20);
   });
 
-  test(`tempo (no recovery yet): ${RUNS} schedules limited to duplication, reordering and slow links; no violation`, () => {
-    const summary = checkProtocol({ protocol: tempo, runs: RUNS, seed: 20250101 });
-    expect(summary.failure?.violations ?? []).toEqual([]);
-    expect(summary.runs).toBe(RUNS);
-    expect(summary.note).toBe('tempo: no recovery yet — schedules limited to dup/reorder/slow links');
-    expect(summary.withCrashes + summary.withPartitions + summary.withDrops).toBe(0);
-  });
+  for (const definition of [epaxos, atlas, tempo]) {
+    test(`${definition.name} (no recovery yet): ${RUNS} schedules limited to duplication, reordering and slow links; no violation`, () => {
+      const summary = checkProtocol({ protocol: definition, runs: RUNS, seed: 20250101 });
+      expect(summary.failure?.violations ?? []).toEqual([]);
+      expect(summary.runs).toBe(RUNS);
+      expect(summary.note).toBe(`${definition.name}: no recovery yet — schedules limited to dup/reorder/slow links`);
+      expect(summary.withCrashes + summary.withPartitions + summary.withDrops).toBe(0);
+    });
+  }
 });
 
 describe('cases and schedules', () => {

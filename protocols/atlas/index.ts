@@ -1,4 +1,5 @@
 /** Atlas: leaderless, fast quorum ⌊n/2⌋+f, dependency graph executed by SCCs in dot order. */
+import { formatDot, formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { GraphExecutor, type GraphInfo } from '../common/graph-executor.js';
 import { AtlasProcess } from './atlas.js';
@@ -8,5 +9,9 @@ export const atlas: ProtocolDefinition<AtlasMessage, GraphInfo> = {
   name: 'atlas',
   summary: 'Atlas (EuroSys\'20): leaderless; fast quorum ⌊n/2⌋+f, fast path when every dependency is reported f times, else Flexible Paxos at f+1',
   createProcess: (id, config) => new AtlasProcess(id, config),
+  commitOf: (info) => ({
+    id: `dot ${formatDot(info.dot)}`,
+    value: `${info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl)} deps=[${info.deps.map(formatDot).join(',')}]`,
+  }),
   createExecutor: (id) => new GraphExecutor(id, 'dot'),
 };

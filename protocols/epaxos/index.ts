@@ -1,4 +1,5 @@
 /** EPaxos: leaderless, optimized fast quorum, dependency graph executed by SCCs in (seq, dot) order. */
+import { formatDot, formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { GraphExecutor, type GraphInfo } from '../common/graph-executor.js';
 import { EPaxosProcess } from './epaxos.js';
@@ -8,5 +9,9 @@ export const epaxos: ProtocolDefinition<EPaxosMessage, GraphInfo> = {
   name: 'epaxos',
   summary: 'EPaxos (SOSP\'13): leaderless; fast path when all F+⌊(F+1)/2⌋ replies agree, else Accept at F+1; tolerates F=⌊n/2⌋',
   createProcess: (id, config) => new EPaxosProcess(id, config),
+  commitOf: (info) => ({
+    id: `dot ${formatDot(info.dot)}`,
+    value: `${info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl)} deps=[${info.deps.map(formatDot).join(',')}] seq=${info.seq}`,
+  }),
   createExecutor: (id) => new GraphExecutor(id, 'seq-dot'),
 };
