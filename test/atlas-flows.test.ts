@@ -26,6 +26,17 @@ function collectAtP1(processes: AtlasProcess[], members: number[]): { collect: M
   return { collect: sent.msg, acks };
 }
 
+/**
+ * The coordinator's decision: it records the commit (hands the dot to its executor) before it tells
+ * the others (PROTOCOLS.md §7.1), so the outputs are that execute, then MCommit to every other process.
+ */
+function decision(outputs: ReturnType<AtlasProcess['drain']>): { to: readonly number[]; msg: MCommit; executed: unknown } {
+  expect(outputs.map((o) => o.kind)).toEqual(['execute', 'send']);
+  const send = outputs[1] as { kind: 'send'; to: readonly number[]; msg: MCommit };
+  expect(send.msg.type).toBe('MCommit');
+  return { to: send.to, msg: send.msg, executed: (outputs[0] as { info: unknown }).info };
+}
+
 function deliverAcks(p1: AtlasProcess, acks: { from: number; ack: MCollectAck }[]): void {
   for (const { from, ack } of acks) p1.handle(from, ack, 0);
 }
@@ -54,10 +65,10 @@ describe('Atlas, n=5 f=2 (fast quorum 4 with the coordinator, threshold 2, slow 
       expect(p1.drain()).toEqual([]);
     }
     p1.handle(4, acks[2]!.ack, 0);
-    const commit = onlySend<MCommit>(p1.drain(), 'MCommit');
-    expect(commit.to).toEqual([1, 2, 3, 4, 5]);
+    const commit = decision(p1.drain());
+    expect(commit.to).toEqual([2, 3, 4, 5]);
     expect(commit.msg.value).toEqual({ isNoop: false, deps: [] });
-    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0 });
+    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0, recovered: 0 });
     const p5 = processes[4]!;
     p5.handle(1, collect, 0);
     expect(p5.drain()).toEqual([]); // outside the fast quorum: payload only
@@ -72,8 +83,8 @@ describe('Atlas, n=5 f=2 (fast quorum 4 with the coordinator, threshold 2, slow 
     expect(acks.map((a) => a.ack.deps)).toEqual([[b], [b], []]);
     const p1 = processes[0]!;
     deliverAcks(p1, acks);
-    expect(onlySend<MCommit>(p1.drain(), 'MCommit').msg.value).toEqual({ isNoop: false, deps: [b] });
-    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0 });
+    expect(decision(p1.drain()).msg.value).toEqual({ isNoop: false, deps: [b] });
+    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0, recovered: 0 });
   });
 
   test('slow path: a dependency reported once goes through Flexible Paxos with f+1 acceptors', () => {
@@ -85,7 +96,7 @@ describe('Atlas, n=5 f=2 (fast quorum 4 with the coordinator, threshold 2, slow 
     const consensus = onlySend<MConsensus>(p1.drain(), 'MConsensus');
     expect(consensus.to).toEqual([1, 2, 3]);
     expect(consensus.msg).toEqual({ type: 'MConsensus', dot: collect.dot, ballot: 1, value: { isNoop: false, deps: [b] } });
-    expect(p1.metrics()).toEqual({ fastPath: 0, slowPath: 1 });
+    expect(p1.metrics()).toEqual({ fastPath: 0, slowPath: 1, recovered: 0 });
 
     const consensusAcks = [1, 2, 3].map((id) => {
       const acceptor = processes[id - 1]!;
@@ -96,11 +107,12 @@ describe('Atlas, n=5 f=2 (fast quorum 4 with the coordinator, threshold 2, slow 
     p1.handle(2, consensusAcks[1]!, 0);
     expect(p1.drain()).toEqual([]);
     p1.handle(3, consensusAcks[2]!, 0);
-    const commit = onlySend<MCommit>(p1.drain(), 'MCommit');
-    expect(commit.to).toEqual([1, 2, 3, 4, 5]);
+    const commit = decision(p1.drain());
+    expect(commit.to).toEqual([2, 3, 4, 5]);
     expect(commit.msg.value).toEqual({ isNoop: false, deps: [b] });
-    p1.handle(1, commit.msg, 0);
-    expect(executes(p1.drain())).toEqual([{ dot: collect.dot, cmd: put(1), deps: [b], seq: 0 }]);
+    expect(commit.executed).toEqual({ dot: collect.dot, cmd: put(1), deps: [b], seq: 0 });
+    p1.handle(1, commit.msg, 0); // a late copy of its own commit changes nothing
+    expect(p1.drain()).toEqual([]);
   });
 
   test('an Accept at a lower ballot than promised is not acked', () => {
@@ -121,8 +133,8 @@ describe('Atlas, n=5 f=1 (fast quorum 3, threshold 1)', () => {
     const { acks } = collectAtP1(processes, [2, 3]);
     const p1 = processes[0]!;
     deliverAcks(p1, acks);
-    expect(onlySend<MCommit>(p1.drain(), 'MCommit').msg.value).toEqual({ isNoop: false, deps: [b] });
-    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0 });
+    expect(decision(p1.drain()).msg.value).toEqual({ isNoop: false, deps: [b] });
+    expect(p1.metrics()).toEqual({ fastPath: 1, slowPath: 0, recovered: 0 });
   });
 });
 

@@ -14,4 +14,6 @@ export const atlas: ProtocolDefinition<AtlasMessage, GraphInfo> = {
     value: `${info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl)} deps=[${info.deps.map(formatDot).join(',')}]`,
   }),
   createExecutor: (id) => new GraphExecutor(id, 'dot'),
+  // Recovery (PROTOCOLS.md §7.3) takes over the dots of crashed coordinators; timeouts resend lost commits.
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
 };

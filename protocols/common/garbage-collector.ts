@@ -72,6 +72,21 @@ export class GarbageCollector {
     return this.stableExecuted[source - 1]!;
   }
 
+  /** This process's committed frontier of `source`: its dots 1..frontier are all committed here. */
+  committedFrontier(source: ProcessId): number {
+    return this.committed.set(source).frontier;
+  }
+
+  /** True when this process committed `dot`. */
+  isCommitted(dot: Dot): boolean {
+    return this.committed.has(dotSource(dot), dotSeq(dot));
+  }
+
+  /** The highest committed frontier of `source` that `peer` reported (0 before its first report). */
+  reportedCommittedBy(peer: ProcessId, source: ProcessId): number {
+    return this.reportedCommitted[(peer - 1) * this.n + (source - 1)]!;
+  }
+
   /** This process's own frontiers, to gossip. */
   report(): GcReport {
     const committed: number[] = [];

@@ -8,8 +8,10 @@
  * - proposer: the ballot it drives phase 2 with and the acks it has for that ballot only.
  *
  * Ballots: process `p` owns `p + n·r` in round `r`. Round 0 belongs to the dot's coordinator, which
- * therefore skips phase 1. Phase 1 (`Prepare`/`Promise`, for recovery) plugs in beside `accept`: it
- * only needs {@link Synod.recoveryBallot} and a promise rule on `bal`, and reads `abal`/`aval`.
+ * therefore skips phase 1. Phase 1 (recovery: Atlas's and Tempo's MRec/MRecAck) is
+ * {@link Synod.prepare}: a ballot above `bal` is promised and answered with `abal`/`aval`; the
+ * recovering proposer then picks its value by the protocol's own rule and runs phase 2 with
+ * {@link Synod.propose} at that ballot.
  */
 import type { ProcessId } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
@@ -20,12 +22,20 @@ export type AcceptOutcome<Value> =
   | { readonly kind: 'chosen'; readonly value: Value }
   | { readonly kind: 'rejected'; readonly bal: number };
 
+/** What an acceptor answers to a Prepare (phase 1). */
+export type PrepareOutcome<Value> =
+  | { readonly kind: 'promised'; readonly ballot: number; readonly abal: number; readonly aval: Value | undefined }
+  | { readonly kind: 'chosen'; readonly value: Value }
+  | { readonly kind: 'rejected'; readonly bal: number };
+
 /** One dot's single-decree Flexible Paxos state at one process, in both roles (acceptor and proposer). */
 export class Synod<Value> {
   private balValue = 0;
   private abalValue = 0;
   private avalValue: Value | undefined;
   private chosenValue: Value | undefined;
+  /** Highest ballot seen in any message for the dot (promised or not), so a recovery starts above it. */
+  private seenValue = 0;
   // Proposer state: the ballot being driven, its value, and who accepted it.
   private proposalBallot = 0;
   private proposalValue: Value | undefined;
@@ -38,7 +48,30 @@ export class Synod<Value> {
 
   /** The next ballot process `self` owns above every ballot seen here, for recovery (phase 1). */
   recoveryBallot(self: ProcessId, n: number): number {
-    return self + n * (Math.floor(this.balValue / n) + 1);
+    const highest = Math.max(this.balValue, this.seenValue, this.proposalBallot);
+    return self + n * (Math.floor(highest / n) + 1);
+  }
+
+  /** Notes a ballot seen in a message (e.g. another process's recovery), without promising it. */
+  observe(ballot: number): void {
+    if (ballot > this.seenValue) this.seenValue = ballot;
+  }
+
+  /**
+   * The acceptor's phase-1 rule for `Prepare(ballot)`: a ballot above `bal` is promised (`bal` rises,
+   * `abal`/`aval` are reported); a chosen dot answers with its value; anything else is refused.
+   */
+  prepare(ballot: number): PrepareOutcome<Value> {
+    this.observe(ballot);
+    if (this.chosenValue !== undefined) return { kind: 'chosen', value: this.chosenValue };
+    if (ballot <= this.balValue) return { kind: 'rejected', bal: this.balValue };
+    this.balValue = ballot;
+    return { kind: 'promised', ballot, abal: this.abalValue, aval: this.avalValue };
+  }
+
+  /** The ballot this process drives phase 2 with as proposer (0 when none). */
+  get proposing(): number {
+    return this.proposalBallot;
   }
 
   /** Highest ballot promised. */
@@ -77,6 +110,7 @@ export class Synod<Value> {
 
   /** The acceptor's rule for `Accept(ballot, value)`. */
   accept(ballot: number, value: Value): AcceptOutcome<Value> {
+    this.observe(ballot);
     if (this.chosenValue !== undefined) return { kind: 'chosen', value: this.chosenValue };
     if (ballot < this.balValue) return { kind: 'rejected', bal: this.balValue };
     this.balValue = ballot;
