@@ -30,7 +30,7 @@ describe('orrery check', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('orrery check: seed 4, 12 runs per protocol');
     // Protocols with recovery get every fault kind; the others a note and dup/reorder/slow links only.
-    const recovering = new Set(['fpaxos', 'atlas']);
+    const recovering = new Set(['fpaxos', 'atlas', 'tempo']);
     let line = 1;
     for (const protocol of ['fpaxos', 'epaxos', 'atlas', 'tempo']) {
       if (recovering.has(protocol)) {
@@ -109,7 +109,7 @@ describe('orrery sim --faults', () => {
 
   test('a protocol stuck behind faults it cannot recover from is reported, exit code 1', () => {
     const faults = file('drop.json', JSON.stringify({ messageFaults: [{ drop: 1, fromMs: 0, untilMs: 200 }] }));
-    const run = orrery('sim', ...small, '--protocol', 'tempo', '--faults', faults);
+    const run = orrery('sim', ...small, '--protocol', 'epaxos', '--faults', faults);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^stuck: simulation made no progress from [\d.]+ ms to [\d.]+ ms of simulated time \(faults healed at 200 ms\) with \d+ commands unanswered/m);
     expect(run.stdout).toMatch(/^faults: crashed none; messages dropped [1-9]\d*/m);

@@ -53,8 +53,11 @@ describe('Tempo hand-driven flows', () => {
     expect(ack).toEqual({ to: [1], msg: { type: 'MCollectAck', dot: makeDot(1, 1), clock: 1, votes: [{ key: 'x', by: 2, start: 1, end: 1 }] } });
 
     p1!.handle(2, ack.msg, 0);
-    const commit = only(sends(p1!.drain()));
-    expect(commit.to).toEqual([1, 2, 3]);
+    // Deciding means recording: p1 hands the commit to its executor first, then tells the others.
+    const decision = p1!.drain();
+    expect(decision.map((o) => o.kind)).toEqual(['execute', 'send']);
+    const commit = only(sends(decision));
+    expect(commit.to).toEqual([2, 3]);
     expect(commit.msg).toEqual({
       type: 'MCommit',
       dot: makeDot(1, 1),
@@ -64,7 +67,7 @@ describe('Tempo hand-driven flows', () => {
         { key: 'x', by: 2, start: 1, end: 1 },
       ],
     });
-    expect(p1!.metrics()).toEqual({ fastPath: 1, slowPath: 0 });
+    expect(p1!.metrics()).toEqual({ fastPath: 1, slowPath: 0, recovered: 0 });
 
     // At p3 the commit carries a majority (p1, p2) voting up to 1: stable, so it runs at once.
     p3!.handle(1, commit.msg, 0);
@@ -102,7 +105,7 @@ describe('Tempo hand-driven flows', () => {
     // Highest proposal 6 reported once < threshold f=2: slow path with ballot 1 (round 0 of p1).
     const consensus = only(sends(p1!.drain()));
     expect(consensus).toEqual({ to: [1, 2, 3], msg: { type: 'MConsensus', dot: makeDot(1, 1), ballot: 1, clock: 6 } });
-    expect(p1!.metrics()).toEqual({ fastPath: 0, slowPath: 1 });
+    expect(p1!.metrics()).toEqual({ fastPath: 0, slowPath: 1, recovered: 0 });
 
     for (const [id, acceptor] of [[1, p1!], [2, p2!]] as const) {
       acceptor.handle(1, consensus.msg, 0);
@@ -179,10 +182,10 @@ describe('Tempo hand-driven flows', () => {
     p2!.handle(1, collect1, 0);
     p3!.handle(1, collect1, 0);
     p1!.handle(2, only(sends(p2!.drain())).msg, 0);
-    const commit1 = only(sends(p1!.drain())).msg;
-    p1!.handle(1, commit1, 0);
+    const decision1 = p1!.drain();
+    const commit1 = only(sends(decision1)).msg;
     p2!.handle(1, commit1, 0);
-    feed(executor, infos(p1!.drain()));
+    feed(executor, infos(decision1));
     p2!.drain();
     expect(executor.drain()).toEqual([{ rifl: c1.rifl, key: 'x', results: [null] }]);
 

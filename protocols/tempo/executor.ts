@@ -68,6 +68,8 @@ export class TableExecutor implements Executor<TempoInfo> {
   private readonly keys = new Map<Key, KeyState>();
   private results: ExecutionResult[] = [];
   private shardInfos: StableAtKey[] = [];
+  /** Dots whose part on some key ran, once per key, since the last drain; recorded once a host asks. */
+  private executedDots: Dot[] | undefined;
 
   constructor(
     readonly process: ProcessId,
@@ -97,6 +99,17 @@ export class TableExecutor implements Executor<TempoInfo> {
   drainShardInfos(): readonly StableAtKey[] {
     const drained = this.shardInfos;
     if (drained.length > 0) this.shardInfos = [];
+    return drained;
+  }
+
+  /**
+   * The dots whose part on some key ran since the last call, once per key, in order (feedback for the
+   * process: a committed command that does not run for long hints at lost votes). Recording starts at
+   * the first call.
+   */
+  drainExecuted(): readonly Dot[] {
+    const drained = this.executedDots ?? [];
+    this.executedDots = [];
     return drained;
   }
 
@@ -190,6 +203,7 @@ export class TableExecutor implements Executor<TempoInfo> {
     state.lastClock = entry.clock;
     state.lastDot = entry.dot;
     this.observer?.onExecuted?.(key, entry.dot, entry.clock, entry.rifl, stable);
+    this.executedDots?.push(entry.dot);
     // A rifl committed under two dots (a client retry) runs once per key.
     if (!state.executedRifls.add(riflClient(entry.rifl), riflSeq(entry.rifl))) return;
     this.results.push({ rifl: entry.rifl, key, results: this.store.apply({ key, ops: entry.ops }) });

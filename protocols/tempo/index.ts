@@ -12,6 +12,8 @@ export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
   createProcess: (id, config) => new TempoProcess(id, config),
   createExecutor: (id, config, shard) => new TableExecutor(id, config.n, shard),
   shardOf: tempoShardOf,
-  // No recovery yet: safe under every fault, live only without crashes and lost messages.
+  // Recovery (PROTOCOLS.md §7.4) takes over the dots of crashed coordinators; timeouts resend lost
+  // commits, and processes with commands that do not run ask for the votes they may have lost.
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
   commitOf: (info) => (info.type === 'Committed' ? { id: `dot ${formatDot(info.dot)} key ${info.key}`, value: `ts=${info.clock} rifl ${formatRifl(info.rifl)}` } : undefined),
 };

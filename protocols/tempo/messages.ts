@@ -43,12 +43,53 @@ export interface MConsensusAck {
   readonly dot: Dot;
   readonly ballot: number;
 }
-/** The dot is committed with timestamp `clock`; `votes` are the votes attached to it. */
+/**
+ * The dot is committed with timestamp `clock`; `votes` are the votes attached to it. `cmd` rides
+ * along when the receiver may lack the payload: after a recovery, when a committed process helps a
+ * recovering one, and when a commit is resent to a process that fell behind (PROTOCOLS.md §7.1).
+ */
 export interface MCommit {
   readonly type: 'MCommit';
   readonly dot: Dot;
   readonly clock: number;
   readonly votes: readonly Vote[];
+  readonly cmd?: Command;
+}
+/**
+ * Recovery, phase 1 of the dot's synod at a ballot above round 0 (PROTOCOLS.md §7.4). It carries the
+ * payload and the coordinator's fast quorum, so a process that never saw the MCollect can take part.
+ */
+export interface MRec {
+  readonly type: 'MRec';
+  readonly dot: Dot;
+  readonly ballot: number;
+  readonly cmd: Command;
+  readonly quorum: readonly ProcessId[];
+}
+/**
+ * The promise: the sender's proposal for the dot and the votes attached to it (its original ones when
+ * it was in the fast quorum's COLLECT, RECOVER_P; made now otherwise, RECOVER_R), and its accepted
+ * timestamp if any (`abal` > 0).
+ */
+export interface MRecAck {
+  readonly type: 'MRecAck';
+  readonly dot: Dot;
+  readonly ballot: number;
+  readonly proposal: number;
+  readonly votes: readonly Vote[];
+  readonly phase: 'RECOVER_R' | 'RECOVER_P';
+  readonly abal: number;
+  readonly aval: number;
+}
+/**
+ * [D] The sender has committed commands on `keys` that have not run for a recovery timeout: some votes
+ * on them were probably lost (an MDetached, an MAttached). Each receiver answers with every vote it
+ * may reveal on those keys: an MDetached with its votes not attached to a dot still in flight, and an
+ * MAttached per such dot (applied by the asker only once that dot committed there, as always).
+ */
+export interface MVotesRequest {
+  readonly type: 'MVotesRequest';
+  readonly keys: readonly Key[];
 }
 /** [promises] Votes not tied to any command, broadcast periodically. */
 export interface MDetached {
@@ -70,7 +111,7 @@ export interface MGarbageCollection {
   readonly committed: readonly number[];
 }
 
-export type TempoMessage = MCollect | MCollectAck | MConsensus | MConsensusAck | MCommit | MDetached | MAttached | MGarbageCollection;
+export type TempoMessage = MCollect | MCollectAck | MConsensus | MConsensusAck | MCommit | MRec | MRecAck | MDetached | MAttached | MVotesRequest | MGarbageCollection;
 
 /** Executor input: a committed command's part on one key, with the votes attached to it on that key. */
 export interface Committed {

@@ -14,8 +14,19 @@
  *   commits and votes → the table executor (executor.ts), which runs a command once its timestamp is
  *   stable at every one of its keys.
  *
+ * Recovery (PROTOCOLS.md §7.1, §7.4), on the `recovery` timer (common/recovery.ts):
+ *   r, holding the payload of a dot uncommitted for a timeout (staggered by rank, with backoff)
+ *     ─MRec{ballot, cmd, quorum}→ all ─MRecAck{proposal, votes, phase, abal, aval}→ r   (n − f promises)
+ *   a promiser that had not proposed yet (RECOVER_R) proposes now; r picks the accepted timestamp with
+ *   the highest abal; else, if the coordinator promised or some fast-quorum member was RECOVER_R, the
+ *   highest proposal of all promises; else the highest of the fast quorum's promises
+ *   r ─MConsensus{ballot}→ all ─MConsensusAck→ r ─MCommit{clock, ∪ votes, cmd}→ all
+ *   A process that committed answers MRec with MCommit{cmd}; commits a peer's gossip shows it lacks
+ *   are resent to it; a process whose committed commands stay unexecuted for a timeout asks the others
+ *   for their votes on those keys (MVotesRequest), which repairs lost MDetached/MAttached.
+ *
  * Quorums: fast ⌊n/2⌋ + f (the coordinator's closest, itself included); fast-path threshold f;
- * slow path f+1 acceptors; recovery (a later issue) n − f; stability ⌊n/2⌋ + 1.
+ * slow path f+1 acceptors; recovery n − f; stability ⌊n/2⌋ + 1.
  */
 import type { Command, Key } from '../../core/command.js';
 import type { Config } from '../../core/config.js';
@@ -24,7 +35,9 @@ import { dotSeq, dotSource, formatDot, makeDot, type Dot, type ProcessId } from 
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, fastPathThreshold, leaderlessFastQuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import { closestQuorum, fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import { LaggingPeers, RECOVERY_TIMER, recoveryTickMs, recoveryWaitMs } from '../common/recovery.js';
+import { Synod } from '../common/synod.js';
 import { KeyClocks } from './clocks.js';
 import type {
   MAttached,
@@ -35,37 +48,54 @@ import type {
   MConsensusAck,
   MDetached,
   MGarbageCollection,
+  MRec,
+  MRecAck,
+  MVotesRequest,
   TempoFaultInjection,
   TempoInfo,
   TempoMessage,
   Vote,
 } from './messages.js';
 
-/** Where a dot stands at this process; the RECOVER_* phases belong to recovery (a later issue). */
+/**
+ * Where a dot stands at this process. RECOVER_R: promised a recovery ballot before proposing (it
+ * proposed then); RECOVER_P: promised after proposing in the fast quorum (its proposal stands).
+ */
 export type DotStatus = 'START' | 'PAYLOAD' | 'COLLECT' | 'COMMIT' | 'RECOVER_R' | 'RECOVER_P';
 
-/** Per-dot state. The single-decree consensus fields stay separate (bal ≠ abal, PROTOCOLS.md §1.5). */
+/** Per-dot state. The single-decree consensus (value: a timestamp) is the common Synod. */
 interface DotState {
   status: DotStatus;
   cmd: Command | undefined;
   quorum: readonly ProcessId[];
-  /** Synod acceptor: promised ballot, ballot of the accepted value, accepted value (a timestamp). */
-  bal: number;
-  abal: number;
-  aval: number;
-  /** The votes this process attached to the dot (its proposal), for MAttached. */
+  readonly synod: Synod<number>;
+  /** This process's proposal for the dot (0 before it proposes), and the votes it attached to it. */
+  proposal: number;
   attached: readonly Vote[];
   /** Coordinator: votes gathered from the fast quorum, and who answered. */
   votes: Vote[];
   acked: ProcessId[];
   maxClock: number;
   maxCount: number;
-  /** Coordinator on the slow path: acceptors that accepted its ballot. */
-  consensusAcks: ProcessId[];
   /** A commit that arrived before the payload. */
   bufferedCommit: MCommit | undefined;
   /** MAttached votes that arrived before the commit. */
   bufferedAttached: Vote[];
+  /** Once committed here: the votes the commit carried (resent to processes that lack the commit). */
+  commitVotes: readonly Vote[];
+  /** Recovery trigger: since when this process waits for the commit, and failed attempts so far. */
+  waitingSinceMs: Time;
+  attempts: number;
+  /** This process's own recovery: its ballot, the promises in phase 1, the promisers' votes for the commit. */
+  recovery: { readonly ballot: number; readonly promises: Map<ProcessId, MRecAck>; votes: readonly Vote[] } | undefined;
+}
+
+/** A command committed here whose parts have not all run yet. */
+interface Unexecuted {
+  readonly keys: readonly Key[];
+  parts: number;
+  sinceMs: Time;
+  attempts: number;
 }
 
 const DETACHED_TIMER = 'detached';
@@ -87,6 +117,13 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private lastSeq = 0;
   private fastPaths = 0;
   private slowPaths = 0;
+  private recovered = 0;
+  private readonly recoveryQuorumSize: number;
+  /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
+  private readonly waiting = new Map<Dot, DotState>();
+  private readonly lagging: LaggingPeers;
+  /** Committed here, not fully executed here (executor feedback): for MVotesRequest. */
+  private readonly unexecuted = new Map<Dot, Unexecuted>();
 
   // Garbage collection (PROTOCOLS.md §7.7).
   private readonly committed = new FrontierMap();
@@ -104,9 +141,12 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     this.threshold = this.injected.fastPathThreshold ?? fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
     this.committedBy = Array.from({ length: config.n }, () => new Array<number>(config.n).fill(0));
     this.collectedUpTo = new Array<number>(config.n).fill(0);
+    this.recoveryQuorumSize = phase1QuorumSize(config.n, config.f);
+    this.lagging = new LaggingPeers(config.n);
     this.timers = [
       { timer: DETACHED_TIMER, everyMs: config.tempoDetachedIntervalMs },
       { timer: GC_TIMER, everyMs: config.gcIntervalMs },
+      { timer: RECOVERY_TIMER, everyMs: recoveryTickMs(config.recoveryTimeoutMs) },
     ];
   }
 
@@ -119,43 +159,50 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     this.writeQuorum = closestQuorum(sortedByDistance, writeQuorumSize(this.config.f));
   }
 
-  submit(cmd: Command, _now: Time): void {
+  submit(cmd: Command, now: Time): void {
     invariant(this.fastQuorum.length > 0, 'submit before discover');
     const dot = makeDot(this.id, ++this.lastSeq);
     const proposal = this.clocks.proposal(cmd, 0);
     const state = this.state(dot);
     state.status = 'COLLECT';
-    state.cmd = cmd;
     state.quorum = this.fastQuorum;
-    state.aval = proposal.clock;
+    state.proposal = proposal.clock;
+    state.synod.setInitialValue(proposal.clock);
     state.attached = proposal.votes;
+    this.holdPayload(dot, state, cmd, now);
     this.outbox.send(this.others, { type: 'MCollect', dot, cmd, quorum: this.fastQuorum, clock: proposal.clock });
     // The coordinator's own answer: it voted just now, so it needs no MCollect to itself.
-    this.collect(dot, state, this.id, proposal.clock, proposal.votes);
+    this.collect(dot, state, this.id, proposal.clock, proposal.votes, now);
   }
 
-  handle(from: ProcessId, msg: TempoMessage, _now: Time): void {
+  handle(from: ProcessId, msg: TempoMessage, now: Time): void {
     switch (msg.type) {
       case 'MCollect':
-        return this.handleMCollect(from, msg);
+        return this.handleMCollect(from, msg, now);
       case 'MCollectAck':
-        return this.handleMCollectAck(from, msg);
+        return this.handleMCollectAck(from, msg, now);
       case 'MConsensus':
         return this.handleMConsensus(from, msg);
       case 'MConsensusAck':
-        return this.handleMConsensusAck(from, msg);
+        return this.handleMConsensusAck(from, msg, now);
       case 'MCommit':
-        return this.handleMCommit(msg);
+        return this.handleMCommit(msg, now);
+      case 'MRec':
+        return this.handleMRec(from, msg, now);
+      case 'MRecAck':
+        return this.handleMRecAck(from, msg);
       case 'MDetached':
         return this.handleMDetached(msg);
       case 'MAttached':
         return this.handleMAttached(msg);
+      case 'MVotesRequest':
+        return this.handleMVotesRequest(from, msg);
       case 'MGarbageCollection':
         return this.handleMGarbageCollection(from, msg);
     }
   }
 
-  onTimer(timer: string, _now: Time): void {
+  onTimer(timer: string, now: Time): void {
     switch (timer) {
       case DETACHED_TIMER:
         if (this.clocks.hasDetached) this.outbox.send(this.all, { type: 'MDetached', votes: this.clocks.takeDetached() });
@@ -163,8 +210,21 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       case GC_TIMER:
         this.outbox.send(this.others, { type: 'MGarbageCollection', committed: this.committedFrontiers() });
         return;
+      case RECOVERY_TIMER:
+        this.recoverStuckDots(now);
+        this.helpLaggingPeers(now);
+        this.askForLostVotes(now);
+        return;
       default:
         invariant(false, () => `tempo has no timer ${timer}`);
+    }
+  }
+
+  /** Executor feedback: the dots whose part on some key ran (once per key). */
+  executed(dots: readonly Dot[], _now: Time): void {
+    for (const dot of dots) {
+      const entry = this.unexecuted.get(dot);
+      if (entry !== undefined && --entry.parts === 0) this.unexecuted.delete(dot);
     }
   }
 
@@ -173,7 +233,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   }
 
   metrics(): ProtocolMetrics {
-    return { fastPath: this.fastPaths, slowPath: this.slowPaths };
+    return { fastPath: this.fastPaths, slowPath: this.slowPaths, recovered: this.recovered };
   }
 
   /** This process's clock for `key`. */
@@ -199,17 +259,19 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
         status: 'START',
         cmd: undefined,
         quorum: [],
-        bal: 0,
-        abal: 0,
-        aval: 0,
+        synod: new Synod(),
+        proposal: 0,
         attached: [],
         votes: [],
         acked: [],
         maxClock: 0,
         maxCount: 0,
-        consensusAcks: [],
         bufferedCommit: undefined,
         bufferedAttached: [],
+        commitVotes: [],
+        waitingSinceMs: 0,
+        attempts: 0,
+        recovery: undefined,
       };
       this.dots.set(dot, state);
     }
@@ -221,36 +283,52 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     return dotSeq(dot) <= this.collectedUpTo[dotSource(dot) - 1]!;
   }
 
-  private handleMCollect(from: ProcessId, msg: MCollect): void {
+  /** The payload is known here from now on; until the dot commits, the recovery timer watches it. */
+  private holdPayload(dot: Dot, state: DotState, cmd: Command, now: Time): void {
+    state.cmd = cmd;
+    if (state.status === 'COMMIT' || this.waiting.has(dot)) return;
+    state.waitingSinceMs = now;
+    this.waiting.set(dot, state);
+  }
+
+  private handleMCollect(from: ProcessId, msg: MCollect, now: Time): void {
     if (this.collected(msg.dot)) return;
     const state = this.state(msg.dot);
+    // Not START: a duplicate, or this process joined a recovery first (RECOVER_R): its promise stands.
     if (state.status !== 'START') return;
-    state.cmd = msg.cmd;
     state.quorum = msg.quorum;
-    if (!msg.quorum.includes(this.id)) {
+    // Out of the fast quorum, or promised a recovery ballot (always above n) before the MCollect came:
+    // no proposal (the recovery did not count one), only the payload, to recover the dot if need be.
+    if (!msg.quorum.includes(this.id) || state.synod.bal > this.config.n) {
       state.status = 'PAYLOAD';
-      if (state.bufferedCommit !== undefined) this.commit(msg.dot, state, state.bufferedCommit);
+      state.cmd = msg.cmd;
+      if (state.bufferedCommit !== undefined) this.commit(msg.dot, state, state.bufferedCommit, now);
+      else this.holdPayload(msg.dot, state, msg.cmd, now);
       return;
     }
     const proposal = this.clocks.proposal(msg.cmd, msg.clock);
     state.status = 'COLLECT';
+    state.proposal = proposal.clock;
     // The proposal is the initial value only while nothing was accepted (an MConsensus overtaking
     // the payload on a non-FIFO link has set abal); an accepted value is never overwritten.
-    if (state.abal === 0) state.aval = proposal.clock;
+    state.synod.setInitialValue(proposal.clock);
     state.attached = proposal.votes;
     this.outbox.send([from], { type: 'MCollectAck', dot: msg.dot, clock: proposal.clock, votes: proposal.votes });
     // A commit can overtake the payload only on non-FIFO links; the votes above still went out.
-    if (state.bufferedCommit !== undefined) this.commit(msg.dot, state, state.bufferedCommit);
+    state.cmd = msg.cmd;
+    if (state.bufferedCommit !== undefined) this.commit(msg.dot, state, state.bufferedCommit, now);
+    else this.holdPayload(msg.dot, state, msg.cmd, now);
   }
 
-  private handleMCollectAck(from: ProcessId, msg: MCollectAck): void {
+  private handleMCollectAck(from: ProcessId, msg: MCollectAck, now: Time): void {
     const state = this.dots.get(msg.dot);
+    // Only in COLLECT: a coordinator that promised a recovery ballot (RECOVER_P) must not decide any more.
     if (state === undefined || state.status !== 'COLLECT' || dotSource(msg.dot) !== this.id) return;
-    this.collect(msg.dot, state, from, msg.clock, msg.votes);
+    this.collect(msg.dot, state, from, msg.clock, msg.votes, now);
   }
 
   /** The coordinator takes one fast-quorum member's proposal; decides once all have answered. */
-  private collect(dot: Dot, state: DotState, from: ProcessId, clock: number, votes: readonly Vote[]): void {
+  private collect(dot: Dot, state: DotState, from: ProcessId, clock: number, votes: readonly Vote[], now: Time): void {
     if (state.acked.includes(from)) return;
     state.acked.push(from);
     for (let i = 0; i < votes.length; i++) state.votes.push(votes[i]!);
@@ -265,53 +343,82 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     if (state.acked.length < state.quorum.length) return;
     if (state.maxCount >= this.threshold) {
       this.fastPaths++;
-      this.outbox.send(this.all, { type: 'MCommit', dot, clock: state.maxClock, votes: state.votes });
+      this.decided(dot, state, state.maxClock, state.votes, false, now);
       return;
     }
     this.slowPaths++;
     // Round 0 of the dot's consensus belongs to its coordinator: ballot = its id, no phase 1.
-    this.outbox.send(this.writeQuorum, { type: 'MConsensus', dot, ballot: this.id, clock: state.maxClock });
+    const ballot = Synod.roundZeroBallot(this.id);
+    state.synod.propose(ballot, state.maxClock);
+    this.outbox.send(this.writeQuorum, { type: 'MConsensus', dot, ballot, clock: state.maxClock });
+  }
+
+  /**
+   * The timestamp is chosen: record the commit here first (PROTOCOLS.md §7.1, "deciding means
+   * recording": a later MRec must find this process committed, not promising), then tell the others.
+   */
+  private decided(dot: Dot, state: DotState, clock: number, votes: readonly Vote[], withPayload: boolean, now: Time): void {
+    const msg: MCommit = withPayload ? { type: 'MCommit', dot, clock, votes, cmd: state.cmd! } : { type: 'MCommit', dot, clock, votes };
+    this.commit(dot, state, msg, now);
+    this.outbox.send(this.others, msg);
+  }
+
+  /** The MCommit of a dot committed here, with the payload, for a process that may lack both. */
+  private commitMessage(dot: Dot, state: DotState): MCommit {
+    return { type: 'MCommit', dot, clock: state.synod.chosen!, votes: state.commitVotes, cmd: state.cmd! };
   }
 
   private handleMConsensus(from: ProcessId, msg: MConsensus): void {
     if (this.collected(msg.dot)) return;
     const state = this.state(msg.dot);
-    // Chosen already: only a recovering proposer (a later issue) could ask; it will learn the commit.
-    if (state.status === 'COMMIT') return;
+    if (state.status === 'COMMIT') {
+      this.outbox.send([from], this.commitMessage(msg.dot, state));
+      return;
+    }
     if (state.cmd !== undefined) this.clocks.bump(state.cmd, msg.clock);
-    if (msg.ballot < state.bal) return;
-    state.bal = msg.ballot;
-    state.abal = msg.ballot;
-    state.aval = msg.clock;
-    this.outbox.send([from], { type: 'MConsensusAck', dot: msg.dot, ballot: msg.ballot });
+    const outcome = state.synod.accept(msg.ballot, msg.clock);
+    // Rejected: a higher ballot is recovering the dot; its owner (or this process's timer) finishes it.
+    if (outcome.kind === 'accepted') this.outbox.send([from], { type: 'MConsensusAck', dot: msg.dot, ballot: msg.ballot });
   }
 
-  private handleMConsensusAck(from: ProcessId, msg: MConsensusAck): void {
+  private handleMConsensusAck(from: ProcessId, msg: MConsensusAck, now: Time): void {
     const state = this.dots.get(msg.dot);
-    if (state === undefined || state.status !== 'COLLECT' || msg.ballot !== this.id || dotSource(msg.dot) !== this.id) return;
-    if (state.consensusAcks.includes(from)) return;
-    state.consensusAcks.push(from);
-    if (state.consensusAcks.length < writeQuorumSize(this.config.f)) return;
-    this.outbox.send(this.all, { type: 'MCommit', dot: msg.dot, clock: state.maxClock, votes: state.votes });
+    if (state === undefined || state.status === 'COMMIT') return;
+    const clock = state.synod.accepted(from, msg.ballot, writeQuorumSize(this.config.f));
+    if (clock === undefined) return;
+    if (msg.ballot === Synod.roundZeroBallot(this.id)) {
+      this.decided(msg.dot, state, clock, state.votes, false, now);
+      return;
+    }
+    // A recovery: the promisers' attached votes travel with the commit; voters left out send MAttached.
+    this.recovered++;
+    this.decided(msg.dot, state, clock, state.recovery?.votes ?? [], true, now);
   }
 
-  private handleMCommit(msg: MCommit): void {
+  private handleMCommit(msg: MCommit, now: Time): void {
     if (this.collected(msg.dot)) return;
     const state = this.state(msg.dot);
     if (state.status === 'COMMIT') return;
+    if (state.cmd === undefined && msg.cmd !== undefined) state.cmd = msg.cmd;
     if (state.cmd === undefined) {
       state.bufferedCommit = msg;
       return;
     }
-    this.commit(msg.dot, state, msg);
+    this.commit(msg.dot, state, msg, now);
   }
 
   /** Commits the dot: executor infos per key, clock bumps, and the MAttached fallback. */
-  private commit(dot: Dot, state: DotState, msg: MCommit): void {
+  private commit(dot: Dot, state: DotState, msg: MCommit, now: Time): void {
     const cmd = state.cmd!;
     state.status = 'COMMIT';
     state.bufferedCommit = undefined;
-    state.aval = msg.clock;
+    state.recovery = undefined;
+    state.synod.choose(msg.clock);
+    state.commitVotes = msg.votes;
+    state.votes = [];
+    state.acked = [];
+    this.waiting.delete(dot);
+    this.unexecuted.set(dot, { keys: cmd.keys.map((keyOps) => keyOps.key), parts: cmd.keys.length, sinceMs: now, attempts: 0 });
     if (cmd.keys.length === 1) {
       const keyOps = cmd.keys[0]!;
       this.outbox.execute({ type: 'Committed', key: keyOps.key, dot, clock: msg.clock, rifl: cmd.rifl, ops: keyOps.ops, keys: [keyOps.key], votes: msg.votes });
@@ -343,7 +450,144 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       return;
     }
     const state = this.state(msg.dot);
+    // A vote table is a set union: a repeated MAttached (answers to MVotesRequest) adds nothing new.
     for (const vote of msg.votes) state.bufferedAttached.push(vote);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Recovery (PROTOCOLS.md §7.1, §7.4) and repair after lost messages.
+
+  /** Starts a recovery for every dot this process has waited on for its (staggered, backed-off) time. */
+  private recoverStuckDots(now: Time): void {
+    for (const [dot, state] of this.waiting) {
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts });
+      if (now - state.waitingSinceMs < waitMs) continue;
+      state.attempts++;
+      state.waitingSinceMs = now;
+      const ballot = state.synod.recoveryBallot(this.id, this.config.n);
+      state.recovery = { ballot, promises: new Map(), votes: [] };
+      state.synod.observe(ballot);
+      this.outbox.send(this.all, { type: 'MRec', dot, ballot, cmd: state.cmd!, quorum: state.quorum });
+    }
+  }
+
+  private handleMRec(from: ProcessId, msg: MRec, now: Time): void {
+    if (this.collected(msg.dot)) return; // committed everywhere, the recovering process included
+    const state = this.state(msg.dot);
+    // Helping: the dot is decided; the recovering process only needs to learn it.
+    if (state.status === 'COMMIT') {
+      this.outbox.send([from], this.commitMessage(msg.dot, state));
+      return;
+    }
+    if (state.cmd === undefined) {
+      state.quorum = msg.quorum;
+      state.cmd = msg.cmd;
+      if (state.bufferedCommit !== undefined) {
+        this.commit(msg.dot, state, state.bufferedCommit, now);
+        this.outbox.send([from], this.commitMessage(msg.dot, state));
+        return;
+      }
+      this.holdPayload(msg.dot, state, msg.cmd, now);
+    }
+    const outcome = state.synod.prepare(msg.ballot);
+    if (outcome.kind !== 'promised') return; // a lower ballot: its owner retries higher after a timeout
+    if (state.status === 'START' || state.status === 'PAYLOAD') {
+      // Never proposed: propose now (its votes are attached to the dot, like a fast-quorum member's).
+      const proposal = this.clocks.proposal(msg.cmd, 0);
+      state.proposal = proposal.clock;
+      state.attached = proposal.votes;
+      state.status = 'RECOVER_R';
+    } else if (state.status === 'COLLECT') {
+      state.status = 'RECOVER_P';
+    }
+    this.outbox.send([from], {
+      type: 'MRecAck',
+      dot: msg.dot,
+      ballot: msg.ballot,
+      proposal: state.proposal,
+      votes: state.attached,
+      phase: state.status === 'RECOVER_R' ? 'RECOVER_R' : 'RECOVER_P',
+      abal: outcome.abal,
+      aval: outcome.abal > 0 ? outcome.aval! : 0,
+    });
+  }
+
+  private handleMRecAck(from: ProcessId, msg: MRecAck): void {
+    if (this.collected(msg.dot)) return;
+    const state = this.dots.get(msg.dot);
+    const recovery = state?.recovery;
+    if (state === undefined || recovery === undefined || msg.ballot !== recovery.ballot || recovery.promises.size >= this.recoveryQuorumSize) return;
+    recovery.promises.set(from, msg);
+    if (recovery.promises.size < this.recoveryQuorumSize) return;
+    const chosen = recoveredTimestamp(dotSource(msg.dot), state.quorum, recovery.promises);
+    recovery.votes = chosen.votes;
+    state.synod.propose(msg.ballot, chosen.clock);
+    this.outbox.send(this.all, { type: 'MConsensus', dot: msg.dot, ballot: msg.ballot, clock: chosen.clock });
+  }
+
+  /** Resends commits to peers whose gossip shows them stuck below this process (lost MCommits). */
+  private helpLaggingPeers(now: Time): void {
+    const n = this.config.n;
+    for (const peer of this.others) {
+      const reported = this.committedBy[peer - 1]!;
+      for (let source = 1; source <= n; source++) {
+        const mine = this.committed.set(source).frontier;
+        const due = this.lagging.due(peer, source, reported[source - 1]!, mine, now, this.config.recoveryTimeoutMs);
+        if (due === undefined) continue;
+        for (let seq = due.from; seq <= due.to; seq++) {
+          const dot = makeDot(source, seq);
+          const state = this.dots.get(dot);
+          if (state === undefined || state.status !== 'COMMIT') continue; // collected: the peer has it
+          this.outbox.send([peer], this.commitMessage(dot, state));
+        }
+      }
+    }
+  }
+
+  /** Commands committed here that have not run for a (backed-off) timeout: ask for the votes on their keys. */
+  private askForLostVotes(now: Time): void {
+    const keys = new Set<Key>();
+    for (const entry of this.unexecuted.values()) {
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: 1, self: 1, coordinator: 1, attempts: entry.attempts });
+      if (now - entry.sinceMs < waitMs) continue;
+      entry.attempts++;
+      entry.sinceMs = now;
+      for (const key of entry.keys) keys.add(key);
+    }
+    if (keys.size > 0) this.outbox.send(this.others, { type: 'MVotesRequest', keys: [...keys].sort() });
+  }
+
+  /**
+   * Every vote this process may reveal on the asked keys. Its votes on a key are exactly 1..clock
+   * (each vote moves the clock past it); those attached to a dot still held here go as MAttached
+   * (the asker applies them once it committed that dot), the rest as MDetached: they are detached,
+   * or attached to a dot committed everywhere already.
+   */
+  private handleMVotesRequest(from: ProcessId, msg: MVotesRequest): void {
+    const asked = new Set(msg.keys);
+    const held = new Map<Key, Array<{ start: number; end: number }>>();
+    for (const [dot, state] of this.dots) {
+      const votes = state.attached.filter((vote) => asked.has(vote.key));
+      if (votes.length === 0) continue;
+      this.outbox.send([from], { type: 'MAttached', dot, votes });
+      for (const vote of votes) {
+        let ranges = held.get(vote.key);
+        if (ranges === undefined) held.set(vote.key, (ranges = []));
+        ranges.push({ start: vote.start, end: vote.end });
+      }
+    }
+    const detached: Vote[] = [];
+    for (const key of [...asked].sort()) {
+      const ranges = (held.get(key) ?? []).sort((a, b) => a.start - b.start);
+      let next = 1;
+      for (const range of ranges) {
+        if (range.start > next) detached.push({ key, by: this.id, start: next, end: range.start - 1 });
+        next = Math.max(next, range.end + 1);
+      }
+      const clock = this.clocks.clock(key);
+      if (clock >= next) detached.push({ key, by: this.id, start: next, end: clock });
+    }
+    if (detached.length > 0) this.outbox.send([from], { type: 'MDetached', votes: detached });
   }
 
   /** Hands votes to the executor, one Detached info per run of votes on the same key. */
@@ -384,8 +628,36 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
         const dot = makeDot(source, seq);
         invariant(this.dots.get(dot)?.status !== 'START', () => `collecting ${formatDot(dot)} that is not committed here`);
         this.dots.delete(dot);
+        this.waiting.delete(dot);
       }
       if (stable > from) this.collectedUpTo[source - 1] = stable;
     }
   }
+}
+
+/**
+ * The recovery rule of PROTOCOLS.md §7.4, from n − f promises, and the votes the commit carries (every
+ * promiser's attached votes):
+ * 1. some promise accepted a timestamp: the one accepted at the highest ballot;
+ * 2. the coordinator promised, or a fast-quorum member had not proposed (RECOVER_R): the fast path
+ *    cannot have been taken; the highest proposal of all promises;
+ * 3. otherwise the highest proposal of the fast quorum's promises, which equals a fast-path decision:
+ *    it was proposed by the coordinator (then by every member) or by f members other than the
+ *    coordinator, at most f − 1 of which are missing here, and no member proposed more.
+ */
+export function recoveredTimestamp(coordinator: ProcessId, quorum: readonly ProcessId[], promises: ReadonlyMap<ProcessId, MRecAck>): { clock: number; votes: Vote[] } {
+  const from = [...promises.keys()].sort((a, b) => a - b);
+  const votes: Vote[] = [];
+  for (const p of from) for (const vote of promises.get(p)!.votes) votes.push(vote);
+  let best: MRecAck | undefined;
+  for (const p of from) {
+    const promise = promises.get(p)!;
+    if (promise.abal > 0 && (best === undefined || promise.abal > best.abal)) best = promise;
+  }
+  if (best !== undefined) return { clock: best.aval, votes };
+  const fastPathImpossible = promises.has(coordinator) || from.some((p) => quorum.includes(p) && promises.get(p)!.phase === 'RECOVER_R');
+  let clock = 0;
+  for (const p of from) if (fastPathImpossible || quorum.includes(p)) clock = Math.max(clock, promises.get(p)!.proposal);
+  invariant(clock > 0, 'tempo recovery: no proposal among the promises');
+  return { clock, votes };
 }
