@@ -10,7 +10,8 @@
  *    every client command completed and every live process caught up. Liveness is
  *    required only when the protocol recovers from the faults present (at most f crashes, and lost
  *    messages only if it survives them); a run that gets stuck then is a violation.
- * 3. On the client history: exactly-once execution, real-time order, and per-key linearizability
+ * 3. Tempo only: stability soundness over the whole run (check/tempo-stability.ts).
+ * 4. On the client history: exactly-once execution, real-time order, and per-key linearizability
  *    within a budget (steps, and optionally wall-clock time from a clock the caller passes in);
  *    keys the budget could not decide are counted as unknown, never as ok or violated.
  *
@@ -22,9 +23,11 @@ import { checkLinearizability, describeReport } from './linearizability.js';
 import { ExecutionOrderMonitor, writeLookupFrom } from './order.js';
 import { realTimeOrderViolations } from './realtime.js';
 import { CommitAgreementMonitor } from './commit-agreement.js';
+import { TempoStabilityMonitor } from './tempo-stability.js';
 import { simulationOptionsOf, type CheckCase } from './case.js';
 import { UsageError } from '../core/invariant.js';
 import type { ProtocolDefinition } from '../core/process.js';
+import type { TempoInfo } from '../protocols/tempo/messages.js';
 import { healTimeMs } from '../sim/faults.js';
 import { Simulation, SimulationStuckError, type FaultStats } from '../sim/simulation.js';
 
@@ -80,18 +83,20 @@ export function runCase(
   const order = new ExecutionOrderMonitor();
   const commits = new CommitAgreementMonitor();
   const commitOf = definition.commitOf;
+  const stability = definition.name === 'tempo' ? new TempoStabilityMonitor(c.n) : undefined;
   const healMs = healTimeMs(c.faults);
   const simulation = new Simulation(
     simulationOptionsOf(definition, c, healMs + MAX_RUN_AFTER_HEAL_MS, {
       onExecuted(process, result) {
         order.onExecuted(process, result.rifl, result.key);
       },
-      ...(commitOf === undefined
+      ...(commitOf === undefined && stability === undefined
         ? {}
         : {
             onInfo(process: number, info: unknown) {
-              const record = commitOf(info);
+              const record = commitOf?.(info);
               if (record !== undefined) commits.onCommit(process, record);
+              stability?.onInfo(process, info as TempoInfo);
             },
           }),
     }),
@@ -120,6 +125,7 @@ export function runCase(
   const isWrite = writeLookupFrom([...soFar.completed.map((h) => h.command), ...soFar.pending.map((p) => p.command)]);
   for (const v of order.violations(isWrite)) violations.push(`order: ${v}`);
   for (const v of commits.violations()) violations.push(`commit: ${v}`);
+  for (const v of stability?.violations() ?? []) violations.push(`stability: ${v}`);
   for (const v of exactlyOnceViolations(history, order, { caughtUp, processes, historyHasEverySubmission: true })) violations.push(`exactly-once: ${v}`);
   for (const v of realTimeOrderViolations(history, order, processes)) violations.push(`real-time: ${v}`);
   const linearizability = checkLinearizability(history, {
