@@ -4,8 +4,14 @@
  * For every protocol, at 0% and 10% conflict: 5 GCP regions, 20 closed-loop clients per region,
  * 1,000 commands each (100,000 commands), one process per region. Each point runs `--runs` times
  * (default 5) after one warm-up run; the median is printed. Flags: --runs N, --commands N (per client),
- * --protocol NAME (repeatable).
+ * --protocol NAME (repeatable), --cpu PROFILE (default results/cpu-profile.json; `none` to skip).
+ *
+ * The CPU model's overhead: every point also runs with the model on (the profile, 1 core per process,
+ * the same workload — light enough that no process saturates, so both runs simulate about the same
+ * messages) and prints its speed and the slowdown against the run with the model off.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseCpuProfile, type CpuProfile } from '../sim/cpu.js';
 import { makeConfig, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
@@ -26,7 +32,8 @@ interface Point {
   wallMs: number;
 }
 
-function parseArgs(argv: string[]): { runs: number; commandsPerClient: number; protocols: ProtocolName[] } {
+function parseArgs(argv: string[]): { runs: number; commandsPerClient: number; protocols: ProtocolName[]; cpu: string } {
+  let cpu = 'results/cpu-profile.json';
   let runs = 5;
   let commandsPerClient = 1000;
   const protocols: ProtocolName[] = [];
@@ -36,12 +43,13 @@ function parseArgs(argv: string[]): { runs: number; commandsPerClient: number; p
     if (flag === '--runs' && value !== undefined && /^\d+$/.test(value) && Number(value) >= 1) runs = Number(argv[++i]);
     else if (flag === '--commands' && value !== undefined && /^\d+$/.test(value) && Number(value) >= 1) commandsPerClient = Number(argv[++i]);
     else if (flag === '--protocol' && value !== undefined) protocols.push(protocolByName(argv[++i]!).name);
-    else throw new UsageError(`bench:sim accepts --runs N, --commands N and --protocol NAME (got '${flag ?? ''}')`);
+    else if (flag === '--cpu' && value !== undefined) cpu = argv[++i]!;
+    else throw new UsageError(`bench:sim accepts --runs N, --commands N, --protocol NAME and --cpu PROFILE|none (got '${flag ?? ''}')`);
   }
-  return { runs, commandsPerClient, protocols: protocols.length > 0 ? protocols : availableProtocols() };
+  return { runs, commandsPerClient, protocols: protocols.length > 0 ? protocols : availableProtocols(), cpu };
 }
 
-function once(protocol: ProtocolName, conflict: number, commandsPerClient: number): Point {
+function once(protocol: ProtocolName, conflict: number, commandsPerClient: number, profile?: CpuProfile): Point {
   const simulation = new Simulation({
     protocol: protocolByName(protocol),
     config: makeConfig(protocol, { n: REGIONS.length, f: 1 }),
@@ -51,6 +59,7 @@ function once(protocol: ProtocolName, conflict: number, commandsPerClient: numbe
     clientsPerRegion: CLIENTS_PER_REGION,
     workload: { ...WORKLOAD_DEFAULTS, commandsPerClient, conflictRate: conflict },
     seed: 1,
+    ...(profile === undefined ? {} : { cpu: { profile, cores: 1 } }),
   });
   const start = performance.now();
   const result = simulation.run();
@@ -73,12 +82,19 @@ function median(values: number[]): number {
 }
 
 function main(): void {
-  const { runs, commandsPerClient, protocols } = parseArgs(process.argv.slice(2));
+  const { runs, commandsPerClient, protocols, cpu } = parseArgs(process.argv.slice(2));
+  let profile: CpuProfile | undefined;
+  if (cpu !== 'none') {
+    if (!existsSync(cpu)) throw new UsageError(`no CPU profile at '${cpu}': run from the repository root, or give --cpu PROFILE or --cpu none`);
+    profile = parseCpuProfile(readFileSync(cpu, 'utf8'), cpu);
+  }
   const total = REGIONS.length * CLIENTS_PER_REGION * commandsPerClient;
   console.log(`bench:sim — ${REGIONS.length} GCP regions, ${CLIENTS_PER_REGION} clients/region, ${total} commands per run, median of ${runs} runs`);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
   console.log('');
-  console.log(`${'protocol'.padEnd(10)}${'conflict'.padStart(9)}${'messages'.padStart(11)}${'msgs/s'.padStart(12)}${'cmds/s'.padStart(11)}${'wall ms'.padStart(10)}`);
+  if (profile !== undefined) console.log(`CPU model columns: profile ${cpu}, 1 core per process`);
+  const cpuHeader = profile === undefined ? '' : `${'cpu msgs/s'.padStart(12)}${'cpu wall ms'.padStart(12)}${'overhead'.padStart(10)}`;
+  console.log(`${'protocol'.padEnd(10)}${'conflict'.padStart(9)}${'messages'.padStart(11)}${'msgs/s'.padStart(12)}${'cmds/s'.padStart(11)}${'wall ms'.padStart(10)}${cpuHeader}`);
   for (const protocol of protocols) {
     for (const conflict of [0, 10]) {
       once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10))); // warm-up
@@ -86,9 +102,17 @@ function main(): void {
       const msgs = median(points.map((p) => p.messagesPerSec));
       const cmds = median(points.map((p) => p.commandsPerSec));
       const wall = median(points.map((p) => p.wallMs));
+      let cpuCells = '';
+      if (profile !== undefined) {
+        once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10)), profile); // warm-up
+        const withCpu = Array.from({ length: runs }, () => once(protocol, conflict, commandsPerClient, profile));
+        const cpuMsgs = median(withCpu.map((p) => p.messagesPerSec));
+        const cpuWall = median(withCpu.map((p) => p.wallMs));
+        cpuCells = `${Math.round(cpuMsgs).toLocaleString('en-US').padStart(12)}${cpuWall.toFixed(0).padStart(12)}${`${(((cpuWall - wall) / wall) * 100).toFixed(0)}%`.padStart(10)}`;
+      }
       console.log(
         `${protocol.padEnd(10)}${`${conflict}%`.padStart(9)}${String(points[0]!.messages).padStart(11)}` +
-          `${Math.round(msgs).toLocaleString('en-US').padStart(12)}${Math.round(cmds).toLocaleString('en-US').padStart(11)}${wall.toFixed(0).padStart(10)}`,
+          `${Math.round(msgs).toLocaleString('en-US').padStart(12)}${Math.round(cmds).toLocaleString('en-US').padStart(11)}${wall.toFixed(0).padStart(10)}${cpuCells}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
+import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
@@ -34,8 +35,14 @@ export async function main(args: string[]): Promise<void> {
         process.exitCode = runCheckCommand(argv, print);
       },
     )
+    .command(
+      'calibrate',
+      'measure each message kind and executed command of the real protocol code on this machine; writes the CPU profile for sim --cpu',
+      (y) => y.options(CALIBRATE_FLAGS),
+      (argv) => runCalibrateCommand(argv, print, ['orrery', ...args].join(' ')),
+    )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, bote or regions')
     .strict()
     .help()
     .version(false)

@@ -11,6 +11,7 @@ import { formatFaults } from '../sim/report.js';
 import { parseFaults, type FaultSchedule } from '../sim/faults.js';
 import { Simulation, SimulationStuckError, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
+import { parseCpuProfile, type CpuOptions } from '../sim/cpu.js';
 import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
@@ -42,6 +43,10 @@ export const SIM_FLAGS = {
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
   executors: { type: 'string', describe: 'executor shards for key-partitioned executors (Tempo) [default: 1]' },
   'recovery-timeout-ms': { type: 'string', describe: `recovery timeout (FPaxos: leader change) [default: ${CONFIG_DEFAULTS.recoveryTimeoutMs}]` },
+  cpu: { type: 'string', describe: 'CPU model: a cost profile written by `orrery calibrate` (e.g. results/cpu-profile.json); off by default' },
+  cores: { type: 'string', describe: 'CPU model: cores per process [default: 1]' },
+  'executor-cores': { type: 'string', describe: 'CPU model: cores for executor work, 0 = inline [default: min(cores−1, shards) for Tempo, 1 for others, 0 with one core]' },
+  'nic-bytes-per-sec': { type: 'string', describe: 'CPU model: outgoing NIC rate per process in bytes/s [default: unlimited]' },
   faults: { type: 'string', describe: 'a fault schedule as JSON: crashes, messageFaults, partitions, slowLinks, clientTimeoutMs (see sim/faults.ts)' },
   strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
@@ -65,13 +70,14 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     notes.push(`EPaxos ignores --f: it always tolerates F=⌊n/2⌋=${epaxosMaxFaults(n)} failures with n=${n}`);
   }
   if (protocol.name !== 'fpaxos' && argv['leader'] !== undefined) notes.push(`${protocol.name} is leaderless and ignores --leader`);
+  const cpu = cpuFromFlags(argv);
   const config = makeConfig(protocol.name as ProtocolName, {
     n,
     f: intFlag(argv, 'f', CONFIG_DEFAULTS.f, 0, 32),
     leader: leaderFrom(argv, processRegions),
     gcIntervalMs: numberFlag(argv, 'gc-interval-ms', CONFIG_DEFAULTS.gcIntervalMs, 0.001, 3_600_000),
     tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
-    executorShards: intFlag(argv, 'executors', CONFIG_DEFAULTS.executorShards, 1, 256),
+    executorShards: intFlag(argv, 'executors', cpu !== undefined && protocol.shardOf !== undefined ? Math.max(1, cpu.cores - 1) : CONFIG_DEFAULTS.executorShards, 1, 256),
     recoveryTimeoutMs: numberFlag(argv, 'recovery-timeout-ms', CONFIG_DEFAULTS.recoveryTimeoutMs, 0.001, 3_600_000),
   });
   const faultsFile = stringFlag(argv, 'faults', undefined);
@@ -112,8 +118,37 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     recordHistory: argv['history'] !== undefined,
     strict: argv['strict'] === true,
     ...(faults === undefined ? {} : { faults, stallLimitMs: LIVENESS_PHASE_MS }),
+    ...(cpu === undefined ? {} : { cpu }),
   };
+  if (cpu !== undefined) notes.push(`CPU model: profile ${stringFlag(argv, 'cpu', '')} (${cpu.profile.date}, commit ${cpu.profile.commit.slice(0, 12)})`);
   return { options, notes };
+}
+
+/** --cpu PROFILE with --cores, --executor-cores and --nic-bytes-per-sec; the model is off without --cpu. */
+export function cpuFromFlags(argv: Argv): CpuOptions | undefined {
+  const file = stringFlag(argv, 'cpu', undefined);
+  if (file === undefined) {
+    for (const flag of ['cores', 'executor-cores', 'nic-bytes-per-sec']) {
+      if (argv[flag] !== undefined) throw new UsageError(`--${flag} needs the CPU model: give a profile with --cpu (e.g. --cpu results/cpu-profile.json)`);
+    }
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new UsageError(`cannot read CPU profile '${file}' (${code}); write one with 'orrery calibrate'`);
+  }
+  const cores = intFlag(argv, 'cores', 1, 1, 256);
+  const executorCores = intFlag(argv, 'executor-cores', -1, 0, cores - 1);
+  const nic = numberFlag(argv, 'nic-bytes-per-sec', undefined, 1000, 1e13);
+  return {
+    profile: parseCpuProfile(text, file),
+    cores,
+    ...(executorCores < 0 ? {} : { executorCores }),
+    ...(nic === undefined ? {} : { nicBytesPerSec: nic }),
+  };
 }
 
 /**

@@ -28,6 +28,20 @@ export interface SimReport {
   readonly notes: readonly string[];
   /** What a fault schedule did and what recovered (present when the run had a schedule). */
   readonly faults?: FaultStats & { readonly recoveredByProcess: readonly number[]; readonly caughtUp: readonly number[] };
+  /** With the CPU model on: cores and per-process utilisation (busy time / simulated time). */
+  readonly cpu?: {
+    readonly cores: number;
+    readonly executorCores: number;
+    readonly processes: ReadonlyArray<{
+      readonly id: number;
+      readonly region: string;
+      readonly protocolCore: number;
+      readonly executorCores: readonly number[];
+      readonly nic: number | null;
+      readonly inputs: number;
+      readonly queueMsMax: number;
+    }>;
+  };
 }
 
 const NS_PER_MS = 1_000_000;
@@ -64,6 +78,23 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
     paths: { fast, slow, fastRatio: fast + slow === 0 ? null : Math.round((fast / (fast + slow)) * 10000) / 10000 },
     messages: { total: result.messagesTotal, byType: Object.fromEntries(result.messagesByType) },
     notes,
+    ...(result.cpu === undefined
+      ? {}
+      : {
+          cpu: {
+            cores: result.cpu.cores,
+            executorCores: result.cpu.executorCores,
+            processes: result.cpu.usage.map((u) => ({
+              id: u.process,
+              region: result.processRegions[u.process - 1]!,
+              protocolCore: u.protocolCore,
+              executorCores: u.executorCores,
+              nic: u.nic,
+              inputs: u.inputs,
+              queueMsMax: nsToMs(u.queueNsMax),
+            })),
+          },
+        }),
     ...(withFaults ? { faults: { ...result.faults, recoveredByProcess: result.recoveredByProcess, caughtUp: result.caughtUpProcesses } } : {}),
   };
 }
@@ -132,7 +163,24 @@ export function formatReport(report: SimReport): string {
   const types = Object.entries(report.messages.byType).map(([type, count]) => `${type} ${count}`);
   lines.push(`messages: ${report.messages.total} (${types.join(', ')})`);
   if (report.faults !== undefined) lines.push(formatFaults(report.faults, report.faults));
+  if (report.cpu !== undefined) lines.push(...formatCpu(report.cpu));
   return lines.join('\n');
+}
+
+function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(1)}%`;
+}
+
+/** The CPU model's per-process utilisation, for people. */
+function formatCpu(cpu: NonNullable<SimReport['cpu']>): string[] {
+  const executors = cpu.executorCores === 0 ? 'executors inline on the protocol core' : `${cpu.executorCores} executor core${cpu.executorCores === 1 ? '' : 's'}`;
+  const lines = ['', `cpu: ${cpu.cores} core${cpu.cores === 1 ? '' : 's'} per process, ${executors}`];
+  for (const p of cpu.processes) {
+    const exec = p.executorCores.length === 0 ? '' : `, executor ${p.executorCores.map(percent).join(' ')}`;
+    const nic = p.nic === null ? '' : `, nic ${percent(p.nic)}`;
+    lines.push(`  ${p.id}:${p.region} protocol core ${percent(p.protocolCore)}${exec}${nic}; ${p.inputs} inputs, longest queue wait ${p.queueMsMax.toFixed(3)} ms`);
+  }
+  return lines;
 }
 
 /** One history entry as a JSON line (rifls written as client.seq). */

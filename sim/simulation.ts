@@ -21,6 +21,7 @@ import { sortByDistance } from '../core/quorum.js';
 import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
+import { CpuModel, payloadBytesOf, type CpuOptions, type CpuUsage } from './cpu.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
 import { healTimeMs, LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
@@ -58,6 +59,8 @@ export interface SimulationOptions {
   readonly observer?: SimulationObserver;
   /** Network faults between processes (plain data, validated; see faults.ts). */
   readonly faults?: FaultSchedule;
+  /** The CPU model (sim/cpu.ts): processes take time to work; off when absent. */
+  readonly cpu?: CpuOptions;
 }
 
 export interface SimulationObserver {
@@ -124,6 +127,8 @@ export interface SimulationResult {
   readonly faults: FaultStats;
   /** Per process (index = id − 1), recoveries it completed (leader changes, recovered dots). */
   readonly recoveredByProcess: readonly number[];
+  /** Per-process utilisation, with the CPU model on. */
+  readonly cpu: { readonly cores: number; readonly executorCores: number; readonly usage: readonly CpuUsage[] } | undefined;
 }
 
 // Event kinds.
@@ -203,6 +208,8 @@ export class Simulation {
   private readonly keyResults: number[];
   private readonly history: HistoryEntry[] | undefined;
   private ran = false;
+  /** The CPU model; undefined (one branch per input) when off. */
+  private readonly cpu: CpuModel | undefined;
 
   constructor(private readonly options: SimulationOptions) {
     const { config, planet, processRegions } = options;
@@ -247,11 +254,17 @@ export class Simulation {
     this.keyResults = new Array<number>(this.n).fill(0);
     this.history = options.recordHistory ? [] : undefined;
 
+    const shards = options.protocol.shardOf === undefined ? 1 : config.executorShards;
+    const cpu = options.cpu === undefined ? undefined : new CpuModel(options.protocol.name, this.n, options.cpu, shards, options.protocol.shardOf !== undefined);
+    this.cpu = cpu;
     const ids = Array.from({ length: this.n }, (_, i) => i + 1);
     for (const id of ids) {
-      const process = options.protocol.createProcess(id, config);
-      const shards = options.protocol.shardOf === undefined ? 1 : config.executorShards;
-      const executors = Array.from({ length: shards }, (_, shard) => options.protocol.createExecutor(id, config, shard));
+      const created = options.protocol.createProcess(id, config);
+      const process = cpu === undefined ? created : cpu.meterProcess(created);
+      const executors = Array.from({ length: shards }, (_, shard) => {
+        const executor = options.protocol.createExecutor(id, config, shard);
+        return cpu === undefined ? executor : cpu.meterExecutor(executor, shard);
+      });
       const onExecuted = (result: ExecutionResult) => {
         this.keyResults[id - 1]!++;
         if (this.stallNs > 0) this.progress();
@@ -345,6 +358,12 @@ export class Simulation {
           let msg = event.payload as Message;
           if (this.options.strict) msg = JSON.parse(JSON.stringify(msg)) as Message;
           const replica = this.replicas[event.target]!;
+          if (this.cpu !== undefined) {
+            const startNs = this.cpu.begin(event.target, event.time, msg.type, payloadBytesOf(msg));
+            replica.handle(event.from, msg, startNs / NS_PER_MS);
+            this.flushCpu(event.target, startNs, replica.drain());
+            break;
+          }
           replica.handle(event.from, msg, event.time / NS_PER_MS);
           this.flush(event.target, replica.drain());
           break;
@@ -352,7 +371,14 @@ export class Simulation {
         case CLIENT_ARRIVE: {
           if (this.crashed[event.target] === 1) break; // unanswered: the client's timeout retries
           const replica = this.replicas[event.target]!;
-          replica.submit(event.payload as Command, event.time / NS_PER_MS);
+          const command = event.payload as Command;
+          if (this.cpu !== undefined) {
+            const startNs = this.cpu.begin(event.target, event.time, 'submit', command.payloadBytes);
+            replica.submit(command, startNs / NS_PER_MS);
+            this.flushCpu(event.target, startNs, replica.drain());
+            break;
+          }
+          replica.submit(command, event.time / NS_PER_MS);
           this.flush(event.target, replica.drain());
           break;
         }
@@ -370,8 +396,14 @@ export class Simulation {
           if (this.crashed[event.target] === 1 || !this.active()) break;
           const spec = this.timerSpecs[event.target]![event.from]!;
           const replica = this.replicas[event.target]!;
-          replica.onTimer(spec.timer, event.time / NS_PER_MS);
-          this.flush(event.target, replica.drain());
+          if (this.cpu !== undefined) {
+            const startNs = this.cpu.begin(event.target, event.time, undefined, 0);
+            replica.onTimer(spec.timer, startNs / NS_PER_MS);
+            this.flushCpu(event.target, startNs, replica.drain());
+          } else {
+            replica.onTimer(spec.timer, event.time / NS_PER_MS);
+            this.flush(event.target, replica.drain());
+          }
           this.schedule(event.time + spec.everyNs, TIMER, event.target, event.from, undefined);
           break;
         }
@@ -446,12 +478,40 @@ export class Simulation {
 
   private flush(index: number, outputs: readonly ReplicaOutput<Message>[]): void {
     for (const output of outputs) {
-      if (output.kind === 'send') this.send(index, output.to, output.msg);
-      else this.reply(index, output.rifl, output.results);
+      if (output.kind === 'send') this.send(index, output.to, output.msg, this.nowNs);
+      else this.reply(index, output.rifl, output.results, this.nowNs);
     }
   }
 
-  private send(fromIndex: number, to: readonly ProcessId[], msg: Message): void {
+  /**
+   * With the CPU model: charges the outputs' encoding, books the cores for the input that started at
+   * `startNs`, and releases sends when the protocol core is done (through the NIC, if modelled) and
+   * replies when the executor work is done.
+   */
+  private flushCpu(index: number, startNs: number, outputs: readonly ReplicaOutput<Message>[]): void {
+    const cpu = this.cpu!;
+    for (const output of outputs) {
+      if (output.kind === 'send') cpu.chargeSend(output.msg, output.to.length);
+      else cpu.chargeReply();
+    }
+    const { sendNs, replyNs } = cpu.complete(index, startNs);
+    const nic = cpu.nicNsPerByte > 0;
+    for (const output of outputs) {
+      if (output.kind === 'send') {
+        if (!nic) {
+          this.send(index, output.to, output.msg, sendNs);
+          continue;
+        }
+        const bytes = cpu.bytesOf(output.msg);
+        for (const to of output.to) this.send(index, [to], output.msg, cpu.nicDepart(index, sendNs, bytes));
+      } else {
+        this.reply(index, output.rifl, output.results, nic ? cpu.nicDepart(index, replyNs, cpu.replyBytes()) : replyNs);
+      }
+    }
+  }
+
+  /** Sends `msg` from process `fromIndex`, leaving at `atNs` (now, or later under the CPU model). */
+  private send(fromIndex: number, to: readonly ProcessId[], msg: Message, atNs: number): void {
     const count = this.messagesByType.get(msg.type);
     this.messagesByType.set(msg.type, (count ?? 0) + to.length);
     this.messagesTotal += to.length;
@@ -462,8 +522,8 @@ export class Simulation {
       const toIndex = to[i]! - 1;
       const link = row + toIndex;
       const base = this.linkNs[link]!;
-      let arrival = this.nowNs + base + this.jitter(base);
-      if (this.linkFaults.any) arrival += this.linkFaults.extraNs(fromIndex, toIndex, this.nowNs);
+      let arrival = atNs + base + this.jitter(base);
+      if (this.linkFaults.any) arrival += this.linkFaults.extraNs(fromIndex, toIndex, atNs);
       if (faulty && this.sendFaulty(fromIndex, toIndex, fromId, msg, arrival)) continue;
       // FIFO per link: never overtake an earlier message on the same link.
       const last = this.linkLastArrivalNs[link]!;
@@ -503,11 +563,11 @@ export class Simulation {
     return false;
   }
 
-  private reply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[]): void {
+  private reply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[], atNs: number): void {
     const client = this.clients[riflClient(rifl) - 1];
     invariant(client !== undefined, () => `reply for unknown client of rifl ${rifl}`);
     const base = this.options.planet.oneWayNs(this.processRegionIndex[processIndex]!, client.regionIndex);
-    let arrival = this.nowNs + base + this.jitter(base);
+    let arrival = atNs + base + this.jitter(base);
     if (arrival < client.lastReplyNs) arrival = client.lastReplyNs;
     client.lastReplyNs = arrival;
     this.schedule(arrival, CLIENT_REPLY, client.id - 1, processIndex, results);
@@ -625,6 +685,10 @@ export class Simulation {
       caughtUpProcesses,
       faults: this.faultStats(),
       recoveredByProcess,
+      cpu:
+        this.cpu === undefined
+          ? undefined
+          : { cores: o.cpu!.cores, executorCores: this.cpu.executorCores, usage: this.cpu.usage(this.lastReplyNs) },
     };
   }
 }

@@ -1,0 +1,48 @@
+/**
+ * `orrery calibrate`: measures what each message kind and each executed command costs on this
+ * machine, with the real protocol and executor code, and writes the CPU model's cost profile
+ * (JSON, with the machine, the commit and the date) for `orrery sim --cpu`. See cli/calibrate.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import type { ProtocolName } from '../core/config.js';
+import { UsageError } from '../core/invariant.js';
+import { availableProtocols, protocolByName } from '../protocols/index.js';
+import { calibrate, CALIBRATE_DEFAULTS } from './calibrate.js';
+import { intFlag, numberFlag, stringFlag } from './options.js';
+
+type Argv = Record<string, unknown>;
+
+export const CALIBRATE_FLAGS = {
+  protocol: { type: 'string', describe: `the protocol to measure: ${availableProtocols().join(', ')}, or all [default: all]` },
+  out: { type: 'string', describe: 'write the profile to FILE (default: print it)' },
+  'clients-per-region': { type: 'string', describe: `closed-loop clients in each of the 3 regions [default: ${CALIBRATE_DEFAULTS.clientsPerRegion}]` },
+  commands: { type: 'string', describe: `commands per client in the measured run [default: ${CALIBRATE_DEFAULTS.commandsPerClient}]` },
+  conflict: { type: 'string', describe: `percentage of conflicting commands [default: ${CALIBRATE_DEFAULTS.conflictRate}]` },
+} as const;
+
+/** Runs `orrery calibrate`; progress goes to stderr, the profile to --out or stdout. */
+export function runCalibrateCommand(argv: Argv, print: (text: string) => void, command: string): void {
+  const name = stringFlag(argv, 'protocol', 'all');
+  const protocols: ProtocolName[] = name === 'all' ? availableProtocols() : [protocolByName(name).name];
+  const profile = calibrate({
+    protocols,
+    clientsPerRegion: intFlag(argv, 'clients-per-region', CALIBRATE_DEFAULTS.clientsPerRegion, 1, 10_000),
+    commandsPerClient: intFlag(argv, 'commands', CALIBRATE_DEFAULTS.commandsPerClient, 10, 1_000_000),
+    conflictRate: numberFlag(argv, 'conflict', CALIBRATE_DEFAULTS.conflictRate, 0, 100),
+    command,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const text = `${JSON.stringify(profile, null, 2)}\n`;
+  const out = stringFlag(argv, 'out', undefined);
+  if (out === undefined) {
+    print(text.trimEnd());
+    return;
+  }
+  try {
+    writeFileSync(out, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unwritable';
+    throw new UsageError(`cannot write profile '${out}' (${code})`);
+  }
+  process.stderr.write(`wrote ${out}\n`);
+}

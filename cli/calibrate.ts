@@ -1,0 +1,390 @@
+/**
+ * Calibration of the CPU model (sim/cpu.ts) from the real protocol code, on this machine.
+ *
+ * For each protocol, the actual processes and executors run in-process under a representative load:
+ * the simulator drives them (n = 3 nearby regions, closed-loop clients in each, 2% conflict) through
+ * an instrumented protocol definition whose processes and executors time every call with
+ * `performance.now()`. Timing stays here, outside sim/: the simulator never reads a clock, and the
+ * profile it loads is plain data.
+ *
+ * What is measured, per protocol:
+ * - `handleNs[kind]`: one `handle` per message type, `submit`, `timer:<name>`;
+ * - `executeNs[kind]`: the executor's `handle` + `drain` for an info that executed nothing, per info
+ *   kind; `executedNs`: the extra time per partial result of the calls that did execute;
+ * - `encodeNs`, `decodeNs`, `wireBytes`: the runtime's codec (msgpackr with records in sequential mode,
+ *   one codec per direction, as runtime/codec.ts on the runtime branch) on messages sampled from the run,
+ *   plus `submit` (a client command) and `reply` (a client reply);
+ * and once: the codec's cost per payload byte each way (a command carrying a real byte payload).
+ *
+ * Each figure is a mean after warm-up (one full run discarded so the JIT has compiled the code), with
+ * the slowest 1% of calls dropped (they are garbage collections of the simulator's own allocations as
+ * much as the protocol's), minus the cost of the timing itself.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { Packr } from 'msgpackr';
+import { makeCommand } from '../core/command.js';
+import { makeConfig, type ProtocolName } from '../core/config.js';
+import { makeRifl } from '../core/ids.js';
+import type { ExecutionResult, Executor, Message, Output, Process, ProtocolDefinition, ProtocolMetrics, TimerSpec } from '../core/process.js';
+import { builtInPlanet } from '../sim/planet.js';
+import { infoKind, type CpuProfile, type ProtocolCosts } from '../sim/cpu.js';
+import { Simulation } from '../sim/simulation.js';
+import { WORKLOAD_DEFAULTS } from '../sim/workload.js';
+import { protocolByName } from '../protocols/index.js';
+import type { Command } from '../core/command.js';
+import type { Dot, ProcessId } from '../core/ids.js';
+
+/** The calibration load: three nearby GCP regions, one process each, clients in each. */
+export const CALIBRATION_REGIONS = ['us-east1', 'us-east4', 'us-central1'];
+
+export interface CalibrateOptions {
+  readonly protocols: readonly ProtocolName[];
+  /** Closed-loop clients per region. */
+  readonly clientsPerRegion: number;
+  /** Commands per client in the measured run. */
+  readonly commandsPerClient: number;
+  /** Percentage of conflicting commands. */
+  readonly conflictRate: number;
+  /** The command line, recorded in the profile. */
+  readonly command: string;
+  /** Progress lines for people (stderr). */
+  readonly log?: (line: string) => void;
+}
+
+export const CALIBRATE_DEFAULTS = { clientsPerRegion: 32, commandsPerClient: 400, conflictRate: 2 } as const;
+
+/** Samples of durations (ms) per kind. */
+class Samples {
+  readonly byKind = new Map<string, number[]>();
+
+  add(kind: string, ms: number): void {
+    let list = this.byKind.get(kind);
+    if (list === undefined) this.byKind.set(kind, (list = []));
+    list.push(ms);
+  }
+}
+
+/** Mean of the fastest 99% of `values` (ms), minus `overheadMs`, in nanoseconds (never negative). */
+function trimmedMeanNs(values: readonly number[], overheadMs: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const keep = Math.max(1, Math.floor(sorted.length * 0.99));
+  let sum = 0;
+  for (let i = 0; i < keep; i++) sum += sorted[i]!;
+  return Math.max(0, Math.round((sum / keep - overheadMs) * 1e6 * 10) / 10);
+}
+
+/** What one call to performance.now() pair costs here (the floor of every measurement). */
+function timingOverheadMs(): number {
+  const values: number[] = [];
+  for (let i = 0; i < 200_000; i++) {
+    const start = performance.now();
+    values.push(performance.now() - start);
+  }
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1]!;
+}
+
+/** Executor calls: kind, duration and how many parts it executed. */
+export interface ExecutorCall {
+  readonly kind: string;
+  readonly ms: number;
+  readonly executed: number;
+}
+
+/** Everything one instrumented run observed. */
+class Recorder {
+  readonly handle = new Samples();
+  readonly executor: ExecutorCall[] = [];
+  /** A few messages of each kind, for the codec measurements. */
+  readonly messages = new Map<string, Message[]>();
+  readonly commands: Command[] = [];
+  readonly replies: ExecutionResult[][] = [];
+
+  sample(msg: Message): void {
+    let list = this.messages.get(msg.type);
+    if (list === undefined) this.messages.set(msg.type, (list = []));
+    if (list.length < 256) list.push(msg);
+  }
+}
+
+class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
+  readonly id: ProcessId;
+  readonly timers: readonly TimerSpec[];
+  readonly executed?: (dots: readonly Dot[], now: number) => void;
+
+  constructor(
+    private readonly inner: Process<Msg, Info>,
+    private readonly recorder: Recorder,
+  ) {
+    this.id = inner.id;
+    this.timers = inner.timers;
+    if (inner.executed !== undefined) this.executed = (dots, now) => inner.executed!(dots, now);
+  }
+
+  discover(sorted: readonly ProcessId[]): void {
+    this.inner.discover(sorted);
+  }
+
+  submit(cmd: Command, now: number): void {
+    const start = performance.now();
+    this.inner.submit(cmd, now);
+    this.recorder.handle.add('submit', performance.now() - start);
+    if (this.recorder.commands.length < 256) this.recorder.commands.push(cmd);
+  }
+
+  handle(from: ProcessId, msg: Msg, now: number): void {
+    const start = performance.now();
+    this.inner.handle(from, msg, now);
+    this.recorder.handle.add(msg.type, performance.now() - start);
+    this.recorder.sample(msg);
+  }
+
+  onTimer(timer: string, now: number): void {
+    const start = performance.now();
+    this.inner.onTimer(timer, now);
+    this.recorder.handle.add(`timer:${timer}`, performance.now() - start);
+  }
+
+  drain(): readonly Output<Msg, Info>[] {
+    return this.inner.drain();
+  }
+
+  metrics(): ProtocolMetrics {
+    return this.inner.metrics();
+  }
+}
+
+class TimedExecutor<Info> implements Executor<Info> {
+  private startMs = 0;
+  private kind = 'info';
+  readonly drainShardInfos?: () => readonly Info[];
+  readonly drainExecuted?: () => readonly Dot[];
+
+  constructor(
+    private readonly inner: Executor<Info>,
+    private readonly recorder: Recorder,
+  ) {
+    if (inner.drainShardInfos !== undefined) this.drainShardInfos = () => inner.drainShardInfos!();
+    if (inner.drainExecuted !== undefined) this.drainExecuted = () => inner.drainExecuted!();
+  }
+
+  handle(info: Info, now: number): void {
+    this.kind = infoKind(info);
+    this.startMs = performance.now();
+    this.inner.handle(info, now);
+  }
+
+  drain(): readonly ExecutionResult[] {
+    const results = this.inner.drain();
+    const ms = performance.now() - this.startMs;
+    this.recorder.executor.push({ kind: this.kind, ms, executed: results.length });
+    if (results.length > 0 && this.recorder.replies.length < 256) this.recorder.replies.push([...results]);
+    return results;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function instrumented(protocol: ProtocolDefinition<any, any>, recorder: Recorder): ProtocolDefinition<any, any> {
+  return {
+    ...protocol,
+    createProcess: (id, config) => new TimedProcess(protocol.createProcess(id, config), recorder),
+    createExecutor: (id, config, shard) => new TimedExecutor(protocol.createExecutor(id, config, shard), recorder),
+  };
+}
+
+function run(name: ProtocolName, options: CalibrateOptions, commandsPerClient: number, recorder: Recorder): void {
+  const protocol = protocolByName(name);
+  new Simulation({
+    protocol: instrumented(protocol, recorder),
+    config: makeConfig(name, { n: CALIBRATION_REGIONS.length }),
+    planet: builtInPlanet('gcp'),
+    processRegions: CALIBRATION_REGIONS,
+    clientRegions: CALIBRATION_REGIONS,
+    clientsPerRegion: options.clientsPerRegion,
+    workload: { ...WORKLOAD_DEFAULTS, commandsPerClient, conflictRate: options.conflictRate },
+    seed: 1,
+  }).run();
+}
+
+/** The runtime's codec: msgpackr records in sequential mode, one Packr per direction. */
+function connectionPackr(): Packr {
+  return new Packr({ useRecords: true, sequential: true, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+}
+
+/** Encode and decode costs (ns) and encoded size of `values`, cycled `rounds` times. */
+function codecCost(values: readonly unknown[], rounds: number, overheadMs: number): { encodeNs: number; decodeNs: number; bytes: number } {
+  const encoder = connectionPackr();
+  const decoder = connectionPackr();
+  const encodeMs: number[] = [];
+  const decodeMs: number[] = [];
+  let bytes = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const value of values) {
+      const t0 = performance.now();
+      const encoded = encoder.pack(value);
+      const t1 = performance.now();
+      decoder.unpack(encoded);
+      const t2 = performance.now();
+      encodeMs.push(t1 - t0);
+      decodeMs.push(t2 - t1);
+      // After the first round every record structure is known, as on a long-lived connection.
+      if (round === rounds - 1) bytes += encoded.length;
+    }
+  }
+  const warm = Math.floor(encodeMs.length / 4);
+  return {
+    encodeNs: trimmedMeanNs(encodeMs.slice(warm), overheadMs),
+    decodeNs: trimmedMeanNs(decodeMs.slice(warm), overheadMs),
+    bytes: Math.round(bytes / values.length),
+  };
+}
+
+/** The codec's cost per payload byte each way: commands with real payloads of two sizes, slope. */
+function perByteCost(overheadMs: number): { encodePerByteNs: number; decodePerByteNs: number } {
+  const withPayload = (bytes: number) =>
+    Array.from({ length: 64 }, (_, i) => ({ ...makeCommand(makeRifl(1, i + 1), [{ key: `k${i}`, ops: [{ op: 'put', value: `v${i}` }] }], bytes), payload: new Uint8Array(bytes).fill(i) }));
+  const small = codecCost(withPayload(256), 200, overheadMs);
+  const large = codecCost(withPayload(16_384), 200, overheadMs);
+  const span = 16_384 - 256;
+  const round = (ns: number) => Math.max(0, Math.round((ns / span) * 10000) / 10000);
+  return { encodePerByteNs: round(large.encodeNs - small.encodeNs), decodePerByteNs: round(large.decodeNs - small.decodeNs) };
+}
+
+function countByKind(calls: readonly ExecutorCall[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const call of calls) counts.set(call.kind, (counts.get(call.kind) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Executor cost as `executeNs[kind] + executedNs · parts executed`, fitted by least squares over every
+ * call (one intercept per info kind, one shared slope), after dropping each kind's slowest 1%. The fit
+ * keeps each kind's mean cost exact, which is what throughput depends on. When the number executed
+ * never varies within a kind (FPaxos: one part per slot), the slope is not identifiable and the whole
+ * cost goes to it; a negative slope (calls that execute are cheaper than calls that wait) is clamped
+ * to zero and the kind's mean goes to its intercept.
+ */
+export function fitExecutor(calls: readonly ExecutorCall[], overheadMs: number): { executeNs: Map<string, number>; executedNs: number } {
+  const byKind = new Map<string, ExecutorCall[]>();
+  for (const call of calls) {
+    let list = byKind.get(call.kind);
+    if (list === undefined) byKind.set(call.kind, (list = []));
+    list.push(call);
+  }
+  const kept = new Map<string, { calls: ExecutorCall[]; meanMs: number; meanExecuted: number }>();
+  let covariance = 0;
+  let variance = 0;
+  let totalMs = 0;
+  let totalExecuted = 0;
+  for (const [kind, list] of byKind) {
+    const sortedCalls = [...list].sort((a, b) => a.ms - b.ms).slice(0, Math.max(1, Math.floor(list.length * 0.99)));
+    const meanMs = sortedCalls.reduce((sum, c) => sum + c.ms, 0) / sortedCalls.length - overheadMs;
+    const meanExecuted = sortedCalls.reduce((sum, c) => sum + c.executed, 0) / sortedCalls.length;
+    for (const c of sortedCalls) {
+      covariance += (c.executed - meanExecuted) * (c.ms - overheadMs - meanMs);
+      variance += (c.executed - meanExecuted) ** 2;
+    }
+    totalMs += Math.max(0, meanMs) * sortedCalls.length;
+    totalExecuted += meanExecuted * sortedCalls.length;
+    kept.set(kind, { calls: sortedCalls, meanMs: Math.max(0, meanMs), meanExecuted });
+  }
+  const slopeMs = variance > 0 ? Math.max(0, covariance / variance) : totalExecuted > 0 ? totalMs / totalExecuted : 0;
+  const executeNs = new Map<string, number>();
+  for (const [kind, k] of kept) executeNs.set(kind, Math.round(Math.max(0, k.meanMs - slopeMs * k.meanExecuted) * 1e7) / 10);
+  return { executeNs, executedNs: Math.round(slopeMs * 1e7) / 10 };
+}
+
+function sorted<T>(entries: Iterable<[string, T]>): Record<string, T> {
+  return Object.fromEntries([...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}
+
+/** Measures one protocol. */
+export function calibrateProtocol(name: ProtocolName, options: CalibrateOptions, overheadMs: number): ProtocolCosts {
+  // Warm-up: a shorter run whose figures are thrown away.
+  run(name, options, Math.max(20, Math.floor(options.commandsPerClient / 4)), new Recorder());
+  const recorder = new Recorder();
+  run(name, options, options.commandsPerClient, recorder);
+
+  const handleNs: Array<[string, number]> = [];
+  const samples: Array<[string, number]> = [];
+  for (const [kind, values] of recorder.handle.byKind) {
+    handleNs.push([kind, trimmedMeanNs(values, overheadMs)]);
+    samples.push([kind, values.length]);
+  }
+
+  const { executeNs, executedNs } = fitExecutor(recorder.executor, overheadMs);
+  for (const [kind, count] of countByKind(recorder.executor)) samples.push([`execute:${kind}`, count]);
+
+  // Codec warm-up: every kind once, figures thrown away, so the first kind measured is not the slowest.
+  for (const messages of recorder.messages.values()) codecCost(messages, 8, overheadMs);
+  codecCost(recorder.commands, 8, overheadMs);
+  const encodeNs: Array<[string, number]> = [];
+  const decodeNs: Array<[string, number]> = [];
+  const wireBytes: Array<[string, number]> = [];
+  const measure = (kind: string, values: readonly unknown[]) => {
+    if (values.length === 0) return;
+    const cost = codecCost(values, Math.max(4, Math.ceil(8192 / values.length)), overheadMs);
+    encodeNs.push([kind, cost.encodeNs]);
+    decodeNs.push([kind, cost.decodeNs]);
+    wireBytes.push([kind, cost.bytes]);
+  };
+  for (const [kind, messages] of recorder.messages) measure(kind, messages);
+  measure('submit', recorder.commands);
+  measure(
+    'reply',
+    recorder.replies.map((results) => ({ rifl: results[0]!.rifl, results })),
+  );
+  return {
+    handleNs: sorted(handleNs),
+    decodeNs: sorted(decodeNs.filter(([kind]) => kind !== 'reply')),
+    encodeNs: sorted(encodeNs.filter(([kind]) => kind !== 'submit')),
+    wireBytes: sorted(wireBytes),
+    executeNs: sorted(executeNs),
+    executedNs,
+    samples: sorted(samples),
+  };
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Calibrates every protocol asked for and returns the profile. */
+export function calibrate(options: CalibrateOptions): CpuProfile {
+  const overheadMs = timingOverheadMs();
+  const protocols: Partial<Record<ProtocolName, ProtocolCosts>> = {};
+  for (const name of options.protocols) {
+    options.log?.(`calibrating ${name} …`);
+    protocols[name] = calibrateProtocol(name, options, overheadMs);
+  }
+  const perByte = perByteCost(overheadMs);
+  const cpuList = cpus();
+  return {
+    format: 'orrery-cpu-profile',
+    version: 1,
+    machine: {
+      cpu: cpuList[0]?.model ?? 'unknown',
+      logicalCpus: cpuList.length,
+      memoryBytes: totalmem(),
+      platform: `${process.platform}/${process.arch}`,
+      node: process.version,
+      timingOverheadNs: Math.round(overheadMs * 1e6),
+      load: {
+        regions: CALIBRATION_REGIONS,
+        clientsPerRegion: options.clientsPerRegion,
+        commandsPerClient: options.commandsPerClient,
+        conflictRate: options.conflictRate,
+      },
+    },
+    commit: gitCommit(),
+    date: new Date().toISOString(),
+    command: options.command,
+    ...perByte,
+    protocols,
+  };
+}

@@ -1,0 +1,35 @@
+/** The validation script reads the runtime's throughput from either of its JSON outputs. */
+import { describe, expect, test } from 'vitest';
+import { predict, readRuntime } from '../bench/cpu-validate.js';
+import { toyCosts, toyProfile } from './support/cpu-profiles.js';
+
+describe('cpu:validate input', () => {
+  test('bench:runtime --json: the saturated points with n = 3, worker shards and CPUs', () => {
+    const text = JSON.stringify({
+      cpus: 2,
+      workerShards: 2,
+      saturated: [
+        { protocol: 'tempo', n: 3, clients: 129, opsPerSec: 1000 },
+        { protocol: 'tempo', n: 5, clients: 130, opsPerSec: 900 },
+      ],
+    });
+    expect(readRuntime(text, 'f')).toEqual({ points: [{ protocol: 'tempo', clients: 129, opsPerSec: 1000 }], workerShards: 2, cpus: 2 });
+  });
+
+  test('orrery run --json: one report', () => {
+    const text = JSON.stringify({ protocol: 'atlas', config: { n: 3 }, workload: { clientsPerRegion: 10 }, latencyMs: { byRegion: [{}, {}, {}] }, throughputOpsPerSec: 1234 });
+    expect(readRuntime(text, 'f').points).toEqual([{ protocol: 'atlas', clients: 30, opsPerSec: 1234 }]);
+  });
+
+  test('anything else is refused', () => {
+    expect(() => readRuntime('{"protocol":"atlas","config":{"n":5},"throughputOpsPerSec":1}', 'f')).toThrow(/n = 5; the validation is for n = 3/);
+    expect(() => readRuntime('[]', 'f')).toThrow(/neither/);
+  });
+
+  test('the prediction is the toy profile\'s capacity: 10 µs per input, ~5 leader inputs per command', () => {
+    const predicted = predict(toyProfile(['fpaxos'], toyCosts(10_000)), { protocol: 'fpaxos', clients: 60, opsPerSec: 0 }, 0, 0.05);
+    expect(predicted.opsPerSec).toBeGreaterThan(19_000);
+    expect(predicted.opsPerSec).toBeLessThanOrEqual(20_000);
+    expect(predicted.protocolCore[0]).toBeGreaterThan(0.95);
+  });
+});
