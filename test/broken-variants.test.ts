@@ -20,6 +20,15 @@ import { runCase } from '../check/run-case.js';
 import { checkProtocol } from '../check/runner.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { BROKEN_VARIANTS, NOT_YET_CATCHABLE } from './support/broken-variants.js';
+import { BROKEN_EPAXOS_VARIANTS } from './support/broken-epaxos.js';
+import type { CheckCase } from '../check/case.js';
+import type { Config } from '../core/config.js';
+import type { ProtocolDefinition } from '../core/process.js';
+import { epaxosOptimizedFastQuorumSize } from '../core/quorum.js';
+import type { GraphInfo } from '../protocols/common/graph-executor.js';
+import { epaxos } from '../protocols/epaxos/index.js';
+import { EPaxosProcess } from '../protocols/epaxos/epaxos.js';
+import type { EPaxosMessage } from '../protocols/epaxos/messages.js';
 
 /** The same budget as the default property runs. */
 const RUNS = 200;
@@ -65,5 +74,60 @@ describe('a printed replay command reproduces the same failure bit for bit', () 
     // And the whole outcome, not only the sentences, is identical run after run.
     const c = decodeCase(encoded!);
     expect(JSON.stringify(runCase(variant.definition, c))).toBe(JSON.stringify(runCase(variant.definition, c)));
+  });
+});
+
+describe('broken EPaxos variants are caught within the budget', () => {
+  for (const variant of BROKEN_EPAXOS_VARIANTS) {
+    test(variant.name, () => {
+      const summary = checkProtocol({ protocol: variant.definition, runs: RUNS, seed: 20250101 });
+      expect(summary.violations, `not caught: ${variant.breaks}`).toBe(1);
+      const failure = summary.failure!;
+      expect(failure.violations.length).toBeGreaterThan(0);
+      expect(failure.replay).toMatch(/^orrery check --protocol epaxos --replay [A-Za-z0-9_-]+$/);
+      // The minimal case replays to the same violations.
+      expect(runCase(variant.definition, failure.minimal).violations).toEqual(failure.violations);
+    });
+  }
+});
+
+describe('why EPaxos runs the simple 2F fast quorum (docs/epaxos-recovery.md)', () => {
+  // Found by running the optimized quorum through the checker (seed 7, n ≥ 5 cases); commands shrunk by hand.
+  const CASE: CheckCase = {
+    protocol: 'epaxos',
+    seed: 12,
+    n: 7,
+    f: 1,
+    regions: ['us-west1', 'europe-north1', 'europe-west2', 'australia-southeast1', 'asia-southeast1', 'southamerica-east1', 'asia-northeast1'],
+    clientsPerRegion: 2,
+    commandsPerClient: 4,
+    conflictRate: 50,
+    sharedKeys: 3,
+    readRatio: 30,
+    keysPerCommand: 2,
+    recoveryTimeoutMs: 500,
+    faults: {
+      crashes: [{ process: 4, atMs: 2371 }],
+      messageFaults: [{ drop: 0.35, duplicate: 0.45, reorderMs: 126, fromMs: 3996, untilMs: 4000 }],
+      partitions: [
+        { groups: [[3], [1, 4, 5], [2, 6, 7]], fromMs: 3001, untilMs: 4000 },
+        { groups: [[7], [1, 2, 3, 5, 6], [4]], fromMs: 1573, untilMs: 4000 },
+      ],
+      slowLinks: [
+        { from: 6, to: 4, extraMs: 406, fromMs: 1084, untilMs: 2348 },
+        { from: 7, extraMs: 177, fromMs: 2998, untilMs: 3942 },
+      ],
+      clientTimeoutMs: 2000,
+    },
+  };
+
+  test('with the optimized quorum F+⌊(F+1)/2⌋, rules 1–5 lose a fast-path decision; with 2F the same case is clean', () => {
+    const optimized = {
+      ...epaxos,
+      createProcess: (id: number, config: Config) => new EPaxosProcess(id, config, { fastQuorumSize: epaxosOptimizedFastQuorumSize(config.n) }),
+    } as ProtocolDefinition<EPaxosMessage, GraphInfo>;
+    const broken = runCase(optimized, CASE).violations;
+    expect(broken.some((v) => /^commit: dot \(4,8\): .* \(commit agreement\)$/.test(v))).toBe(true);
+    expect(runCase(epaxos, CASE).violations).toEqual([]);
   });
 });
