@@ -92,30 +92,29 @@ describe('broken EPaxos variants are caught within the budget', () => {
 });
 
 describe('why EPaxos runs the simple 2F fast quorum (docs/epaxos-recovery.md)', () => {
-  // Found by running the optimized quorum through the checker (seed 7, n ≥ 5 cases); commands shrunk by hand.
+  // Found by running the optimized quorum through the checker (seed 7, n ≥ 5 cases); commands shrunk
+  // by hand. No crash at all: partitions and lost messages make processes recover each other's dots.
   const CASE: CheckCase = {
     protocol: 'epaxos',
-    seed: 12,
-    n: 7,
+    seed: 26,
+    n: 5,
     f: 1,
-    regions: ['us-west1', 'europe-north1', 'europe-west2', 'australia-southeast1', 'asia-southeast1', 'southamerica-east1', 'asia-northeast1'],
-    clientsPerRegion: 2,
-    commandsPerClient: 4,
+    regions: ['southamerica-east1', 'us-west1', 'europe-west2', 'asia-northeast1', 'australia-southeast1'],
+    clientsPerRegion: 1,
+    commandsPerClient: 3,
     conflictRate: 50,
     sharedKeys: 3,
-    readRatio: 30,
-    keysPerCommand: 2,
+    readRatio: 0,
+    keysPerCommand: 1,
     recoveryTimeoutMs: 500,
     faults: {
-      crashes: [{ process: 4, atMs: 2371 }],
-      messageFaults: [{ drop: 0.35, duplicate: 0.45, reorderMs: 126, fromMs: 3996, untilMs: 4000 }],
-      partitions: [
-        { groups: [[3], [1, 4, 5], [2, 6, 7]], fromMs: 3001, untilMs: 4000 },
-        { groups: [[7], [1, 2, 3, 5, 6], [4]], fromMs: 1573, untilMs: 4000 },
+      messageFaults: [
+        { from: 1, drop: 0.05, duplicate: 0.45, reorder: 0.45, reorderMs: 119, fromMs: 3897, untilMs: 4000 },
+        { from: 3, to: 1, drop: 0.45, duplicate: 0.1, reorderMs: 167, fromMs: 706, untilMs: 4000 },
       ],
-      slowLinks: [
-        { from: 6, to: 4, extraMs: 406, fromMs: 1084, untilMs: 2348 },
-        { from: 7, extraMs: 177, fromMs: 2998, untilMs: 3942 },
+      partitions: [
+        { groups: [[1, 3], [2, 4, 5]], fromMs: 360, untilMs: 3055 },
+        { groups: [[2, 4, 5], [1, 3]], fromMs: 2104, untilMs: 3101 },
       ],
       clientTimeoutMs: 2000,
     },
@@ -127,7 +126,7 @@ describe('why EPaxos runs the simple 2F fast quorum (docs/epaxos-recovery.md)', 
       createProcess: (id: number, config: Config) => new EPaxosProcess(id, config, { fastQuorumSize: epaxosOptimizedFastQuorumSize(config.n) }),
     } as ProtocolDefinition<EPaxosMessage, GraphInfo>;
     const broken = runCase(optimized, CASE).violations;
-    expect(broken.some((v) => /^commit: dot \(4,8\): .* \(commit agreement\)$/.test(v))).toBe(true);
+    expect(broken.some((v) => /^commit: dot .* \(commit agreement\)$/.test(v))).toBe(true);
     expect(runCase(epaxos, CASE).violations).toEqual([]);
   });
 });

@@ -103,6 +103,15 @@ interface DotState {
   readonly synod: DotSynod<EPaxosValue>;
   /** This process's round-0 proposal (coordinator) or MCollectAck (member); what recovery rule 3 counts. */
   preAccepted: PreAccept | undefined;
+  /**
+   * What this process reported when it registered the command in its index (at submit, round 0 or
+   * a recovery's re-collect): every conflicting command registered here before it. A re-collect is
+   * answered with this, not with the conflicts registered since, which would make a recovered
+   * command wait for newer ones that may need recovery in turn (a chain that never ends).
+   */
+  registered: PreAccept | undefined;
+  /** Coordinator: when round 0 started, to give up on the fast path after half a timeout. */
+  proposedMs: Time;
   /** Coordinator only, while the fast path is still possible: the replies so far, and who sent them. */
   replies: MCollectAck[] | undefined;
   repliedBy: ProcessId[] | undefined;
@@ -201,6 +210,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     state.status = Status.Collect;
     state.cmd = cmd;
     state.preAccepted = { deps, seq };
+    state.registered = state.preAccepted;
+    state.proposedMs = now;
     state.replies = [];
     state.repliedBy = [];
     // The coordinator's index has already pruned every dot it knows executed everywhere.
@@ -208,7 +219,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     for (let source = 1; source <= this.n; source++) executedUpTo.push(this.gc.executedEverywhereUpTo(source));
     this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps, seq, quorum: this.fastQuorum, executedUpTo });
     // Only a broken variant's fast quorum of one can decide without replies.
-    if (this.fastQuorumSize === 1) this.decideRoundZero(dot, state, now);
+    if (this.fastQuorumSize === 1) this.decideRoundZero(dot, state, now, true);
   }
 
   handle(from: ProcessId, msg: EPaxosMessage, now: Time): void {
@@ -286,6 +297,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
         cmd: undefined,
         synod: new DotSynod(),
         preAccepted: undefined,
+        registered: undefined,
+        proposedMs: now,
         replies: undefined,
         repliedBy: undefined,
         nextRecoveryMs: now + this.timeoutMs + this.staggerMs(dot),
@@ -341,6 +354,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     this.index.register(msg.dot, msg.cmd, seq);
     state.status = Status.Collect;
     state.preAccepted = { deps, seq };
+    state.registered = state.preAccepted;
     this.outbox.send([from], { type: 'MCollectAck', dot: msg.dot, deps, seq });
   }
 
@@ -354,16 +368,18 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     replies.push(msg);
     repliedBy.push(from);
     if (replies.length < this.fastQuorumSize - 1) return;
-    this.decideRoundZero(msg.dot, state, now);
+    this.decideRoundZero(msg.dot, state, now, true);
   }
 
   /**
-   * The coordinator has every fast-quorum reply: commit on the fast path if they are identical, else
-   * start the slow path at its round-0 ballot. Replies are compared exactly as sent (with no dots
-   * dropped, even executed-everywhere ones), because recovery rule 3 compares the same raw reports
-   * and must recover exactly the value the fast path committed.
+   * The coordinator has every fast-quorum reply (`complete`), or has waited half a timeout with at
+   * least F (a crashed member would otherwise hold every command up until recovery): commit on the
+   * fast path if every fast-quorum member replied identically, else start the slow path at its
+   * round-0 ballot with the union, which covers F+1 processes' reports, a majority. Replies are
+   * compared exactly as sent, because recovery rule 3 compares the same reports and must recover
+   * exactly the value the fast path committed.
    */
-  private decideRoundZero(dot: Dot, state: DotState, now: Time): void {
+  private decideRoundZero(dot: Dot, state: DotState, now: Time, complete: boolean): void {
     const replies = state.replies!;
     const own = state.preAccepted!;
     state.replies = undefined;
@@ -373,7 +389,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     if (state.synod.bal > 0) return;
     let deps = own.deps;
     let seq = own.seq;
-    let identical = true;
+    let identical = complete;
     for (const reply of replies) {
       if (reply.seq !== replies[0]!.seq || !sameDeps(reply.deps, replies[0]!.deps)) identical = false;
       deps = unionDeps(deps, reply.deps);
@@ -489,6 +505,12 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
         this.uncommitted.delete(dot);
         continue;
       }
+      if (state.replies !== undefined && state.replies.length >= this.slowQuorumSize - 1 && now - state.proposedMs >= this.timeoutMs / 2) {
+        // Some fast-quorum member is slow or gone: the slow path now, recovery only if that stalls too.
+        this.decideRoundZero(dot, state, now, false);
+        state.nextRecoveryMs = Math.max(state.nextRecoveryMs, now + this.timeoutMs);
+        continue;
+      }
       if (now < state.nextRecoveryMs) continue;
       if (started++ >= RECOVERIES_PER_TICK_MAX) return;
       this.startRecovery(dot, state, now);
@@ -591,19 +613,17 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     }
     state.replies = undefined;
     state.repliedBy = undefined;
-    // Every conflicting command registered here, now: a superset of what this process reported at
-    // round 0, if it did. Registering the command (if new here) orders later commands after it.
-    let deps: readonly Dot[];
-    let seq: number;
-    if (this.index.has(msg.dot)) {
-      deps = withoutDeps(this.index.conflicts(msg.cmd), (d) => d === msg.dot);
-      seq = this.index.nextSeq(deps);
-    } else {
-      deps = this.index.conflicts(msg.cmd);
-      seq = this.index.nextSeq(deps);
-      this.index.register(msg.dot, msg.cmd, seq);
+    // The conflicting commands registered here before this one: its registration-time report, or,
+    // registering it now, every conflicting command in the index (so later ones are ordered after it).
+    let report = state.registered;
+    if (report === undefined) {
+      invariant(!this.index.has(msg.dot), () => `epaxos: ${formatDot(msg.dot)} registered at ${this.id} without a report`);
+      const deps = this.index.conflicts(msg.cmd);
+      report = { deps, seq: this.index.nextSeq(deps) };
+      this.index.register(msg.dot, msg.cmd, report.seq);
+      state.registered = report;
     }
-    this.outbox.send([from], { type: 'MRecoverCollectAck', dot: msg.dot, ballot: msg.ballot, deps, seq });
+    this.outbox.send([from], { type: 'MRecoverCollectAck', dot: msg.dot, ballot: msg.ballot, deps: report.deps, seq: report.seq });
   }
 
   private handleMRecoverCollectAck(from: ProcessId, msg: MRecoverCollectAck): void {
