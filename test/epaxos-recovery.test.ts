@@ -12,6 +12,7 @@ import { GraphExecutor, type GraphInfo } from '../protocols/common/graph-executo
 import { EPaxosProcess } from '../protocols/epaxos/epaxos.js';
 import type { EPaxosMessage } from '../protocols/epaxos/messages.js';
 import { recoveryStep } from '../protocols/epaxos/recovery-rules.js';
+import { DotSynod } from '../protocols/epaxos/dot-synod.js';
 
 const put = (client: number, key = 'k') => makeCommand(makeRifl(client, 1), [{ key, ops: [{ op: 'put', value: `v${client}` }] }]);
 const TIMEOUT_MS = 100;
@@ -271,5 +272,33 @@ describe('recovery rules, as a function', () => {
     expect(recoveryStep(dot, 5, [...none.slice(0, 2), { from: 4, ok: ok(null) }], undefined)).toEqual({ kind: 'collect', rule: 4, cmd: put(1) });
     expect(recoveryStep(dot, 5, none, undefined)).toEqual({ kind: 'accept', rule: 5, value: { cmd: null, deps: [], seq: 0 } });
     expect(() => recoveryStep(dot, 5, none.slice(0, 2), undefined)).toThrow(/2 promises for n=5/);
+  });
+});
+
+describe('per-dot synod with phase 1', () => {
+  test('a promise raises bal but not abal; lower Accepts and Prepares are refused; ballots go above everything seen', () => {
+    const synod = new DotSynod<string>();
+    expect(synod.nextBallot(2, 5, 0)).toBe(7); // round 1 of process 2: above every round-0 ballot
+    expect(synod.prepare(7)).toBe(true);
+    expect([synod.bal, synod.abal, synod.aval]).toEqual([7, 0, undefined]);
+    expect(synod.prepare(7)).toBe(false); // phase 1 needs a strictly higher ballot
+    expect(synod.promiseAtLeast(7)).toBe(true); // a re-collect at the promised ballot itself is fine
+    expect(synod.accept(1, 'round 0')).toEqual({ kind: 'rejected', bal: 7 });
+    expect(synod.accept(7, 'v')).toEqual({ kind: 'accepted', ballot: 7 });
+    expect([synod.bal, synod.abal, synod.aval]).toEqual([7, 7, 'v']);
+    expect(synod.nextBallot(3, 5, 12)).toBe(18); // the next round above a ballot only heard of (a NACK): p + n·(⌊12/n⌋ + 1)
+    expect(synod.promiseAtLeast(6)).toBe(false);
+    synod.choose('v');
+    expect(synod.accept(99, 'w')).toEqual({ kind: 'chosen', value: 'v' });
+  });
+
+  test('the proposer counts distinct acks for its current ballot only', () => {
+    const synod = new DotSynod<string>();
+    synod.propose(7, 'v');
+    expect(synod.accepted(1, 7, 2)).toBeUndefined();
+    expect(synod.accepted(1, 7, 2)).toBeUndefined(); // the same acceptor twice
+    expect(synod.accepted(2, 2, 2)).toBeUndefined(); // an old ballot
+    expect(synod.accepted(3, 7, 2)).toBe('v');
+    expect(() => synod.propose(7, 'w')).toThrow(/proposed after 7/);
   });
 });

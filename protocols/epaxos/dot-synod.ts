@@ -92,11 +92,6 @@ export class DotSynod<Value> {
     this.acks = [];
   }
 
-  /** True while this process drives phase 2 at `ballot` and has not seen it through. */
-  proposing(ballot: number): boolean {
-    return this.acks !== undefined && this.proposalBallot === ballot;
-  }
-
   /**
    * The proposer counts an ack from `from` for `ballot`; returns the value once `quorumSize` distinct
    * acceptors accepted the current ballot, and undefined before (or for an old ballot).
