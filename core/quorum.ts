@@ -4,7 +4,7 @@
  * | Protocol | Fast quorum        | Slow / phase-2 | Phase-1 / recovery |
  * |----------|--------------------|----------------|--------------------|
  * | FPaxos   | none               | f+1            | n−f                |
- * | EPaxos   | F + ⌊(F+1)/2⌋, F=⌊n/2⌋ | F+1        | F+1                |
+ * | EPaxos   | 2F, F=⌊n/2⌋        | F+1            | F+1                |
  * | Atlas    | ⌊n/2⌋ + f          | f+1            | n−f                |
  * | Tempo    | ⌊n/2⌋ + f          | f+1            | n−f                |
  */
@@ -16,8 +16,22 @@ export function epaxosMaxFaults(n: number): number {
   return Math.floor(n / 2);
 }
 
-/** EPaxos's optimized fast quorum F + ⌊(F+1)/2⌋ (equals ⌊3n/4⌋ for odd n, not for all even n). */
+/**
+ * EPaxos's fast quorum as Orrery runs it: the paper's simple 2F (n − 1 for odd n), coordinator
+ * included. Its recovery needs only rules 1–5 of the explicit prepare (PROTOCOLS.md §7.2); the
+ * optimized quorum ({@link epaxosOptimizedFastQuorumSize}) would need TryPreAccept
+ * (docs/epaxos-recovery.md).
+ */
 export function epaxosFastQuorumSize(n: number): number {
+  return 2 * epaxosMaxFaults(n);
+}
+
+/**
+ * The paper's optimized fast quorum F + ⌊(F+1)/2⌋ (equals ⌊3n/4⌋ for odd n, not for all even n), as in
+ * fantoch, which has no recovery. Orrery does not run it; it is here for comparisons
+ * (bench/epaxos-fast-path.ts) and for PROTOCOLS.md's table.
+ */
+export function epaxosOptimizedFastQuorumSize(n: number): number {
   const F = epaxosMaxFaults(n);
   return F + Math.floor((F + 1) / 2);
 }

@@ -23,6 +23,15 @@ import { runCase } from '../check/run-case.js';
 import { checkProtocol } from '../check/runner.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { BROKEN_VARIANTS, SOAK_ONLY_VARIANTS } from './support/broken-variants.js';
+import { BROKEN_EPAXOS_VARIANTS } from './support/broken-epaxos.js';
+import type { CheckCase } from '../check/case.js';
+import type { Config } from '../core/config.js';
+import type { ProtocolDefinition } from '../core/process.js';
+import { epaxosOptimizedFastQuorumSize } from '../core/quorum.js';
+import type { GraphInfo } from '../protocols/common/graph-executor.js';
+import { epaxos } from '../protocols/epaxos/index.js';
+import { EPaxosProcess } from '../protocols/epaxos/epaxos.js';
+import type { EPaxosMessage } from '../protocols/epaxos/messages.js';
 
 /** The same budget as the default property runs. */
 const RUNS = 200;
@@ -75,5 +84,59 @@ describe('a printed replay command reproduces the same failure bit for bit', () 
     // And the whole outcome, not only the sentences, is identical run after run.
     const c = decodeCase(encoded!);
     expect(JSON.stringify(runCase(variant.definition, c))).toBe(JSON.stringify(runCase(variant.definition, c)));
+  });
+});
+
+describe('broken EPaxos variants are caught within the budget', () => {
+  for (const variant of BROKEN_EPAXOS_VARIANTS) {
+    test(variant.name, () => {
+      const summary = checkProtocol({ protocol: variant.definition, runs: RUNS, seed: 20250101 });
+      expect(summary.violations, `not caught: ${variant.breaks}`).toBe(1);
+      const failure = summary.failure!;
+      expect(failure.violations.length).toBeGreaterThan(0);
+      expect(failure.replay).toMatch(/^orrery check --protocol epaxos --replay [A-Za-z0-9_-]+$/);
+      // The minimal case replays to the same violations.
+      expect(runCase(variant.definition, failure.minimal).violations).toEqual(failure.violations);
+    });
+  }
+});
+
+describe('why EPaxos runs the simple 2F fast quorum (docs/epaxos-recovery.md)', () => {
+  // Found by running the optimized quorum through the checker (seed 7, n ≥ 5 cases); commands shrunk
+  // by hand. No crash at all: partitions and lost messages make processes recover each other's dots.
+  const CASE: CheckCase = {
+    protocol: 'epaxos',
+    seed: 26,
+    n: 5,
+    f: 1,
+    regions: ['southamerica-east1', 'us-west1', 'europe-west2', 'asia-northeast1', 'australia-southeast1'],
+    clientsPerRegion: 1,
+    commandsPerClient: 3,
+    conflictRate: 50,
+    sharedKeys: 3,
+    readRatio: 0,
+    keysPerCommand: 1,
+    recoveryTimeoutMs: 500,
+    faults: {
+      messageFaults: [
+        { from: 1, drop: 0.05, duplicate: 0.45, reorder: 0.45, reorderMs: 119, fromMs: 3897, untilMs: 4000 },
+        { from: 3, to: 1, drop: 0.45, duplicate: 0.1, reorderMs: 167, fromMs: 706, untilMs: 4000 },
+      ],
+      partitions: [
+        { groups: [[1, 3], [2, 4, 5]], fromMs: 360, untilMs: 3055 },
+        { groups: [[2, 4, 5], [1, 3]], fromMs: 2104, untilMs: 3101 },
+      ],
+      clientTimeoutMs: 2000,
+    },
+  };
+
+  test('with the optimized quorum F+⌊(F+1)/2⌋, rules 1–5 lose a fast-path decision; with 2F the same case is clean', () => {
+    const optimized = {
+      ...epaxos,
+      createProcess: (id: number, config: Config) => new EPaxosProcess(id, config, { fastQuorumSize: epaxosOptimizedFastQuorumSize(config.n) }),
+    } as ProtocolDefinition<EPaxosMessage, GraphInfo>;
+    const broken = runCase(optimized, CASE).violations;
+    expect(broken.some((v) => /^commit: dot .* \(commit agreement\)$/.test(v))).toBe(true);
+    expect(runCase(epaxos, CASE).violations).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   closestQuorum,
   epaxosFastQuorumSize,
+  epaxosOptimizedFastQuorumSize,
   epaxosSlowQuorumSize,
   fastPathThreshold,
   leaderlessFastQuorumSize,
@@ -12,15 +13,20 @@ import {
 } from '../core/quorum.js';
 
 describe('quorum arithmetic (PROTOCOLS.md §1.3)', () => {
-  test('EPaxos fast and slow quorums for odd n', () => {
+  test('EPaxos fast (2F, the simple quorum recovery needs) and slow quorums for odd n', () => {
     const ns = [3, 5, 7, 9, 11, 13, 15, 17];
-    expect(ns.map(epaxosFastQuorumSize)).toEqual([2, 3, 5, 6, 8, 9, 11, 12]);
+    expect(ns.map(epaxosFastQuorumSize)).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
     expect(ns.map(epaxosSlowQuorumSize)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    // Every fast quorum leaves out one process, so F+1 recovery replies without the coordinator hold
+    // at least F = ⌊n/2⌋ fast-quorum members: recovery rule 3's threshold.
+    for (const n of ns) expect(epaxosSlowQuorumSize(n) - (n - epaxosFastQuorumSize(n))).toBe(Math.floor(n / 2));
   });
 
-  test('EPaxos uses the formula, not ⌊3n/4⌋, for even n', () => {
-    expect(epaxosFastQuorumSize(6)).toBe(5);
+  test('the optimized EPaxos quorum (not run; PROTOCOLS.md §1.3) uses the formula, not ⌊3n/4⌋, for even n', () => {
+    expect([3, 5, 7, 9, 11, 13, 15, 17].map(epaxosOptimizedFastQuorumSize)).toEqual([2, 3, 5, 6, 8, 9, 11, 12]);
+    expect(epaxosOptimizedFastQuorumSize(6)).toBe(5);
     expect(Math.floor((3 * 6) / 4)).toBe(4);
+    expect(epaxosFastQuorumSize(6)).toBe(6);
   });
 
   test('Atlas/Tempo worked examples', () => {
