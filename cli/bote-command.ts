@@ -3,7 +3,7 @@ import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.j
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { bote } from '../sim/bote.js';
 import { nsToMs } from '../sim/report.js';
-import { intFlag, leaderFrom, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
+import { EPAXOS_FAST_QUORUM_FLAG, epaxosFastQuorumFrom, intFlag, leaderFrom, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
 
@@ -15,6 +15,7 @@ export const BOTE_FLAGS = {
   'client-regions': { type: 'string', describe: 'regions hosting clients (default: the process regions)' },
   f: { type: 'string', describe: 'tolerated failures [default: 1]' },
   leader: { type: 'string', describe: 'FPaxos leader: a process id or one of --regions [default: 1]' },
+  'epaxos-fast-quorum': EPAXOS_FAST_QUORUM_FLAG,
   json: { type: 'boolean', describe: 'print JSON' },
 } as const;
 
@@ -27,6 +28,7 @@ export function runBoteCommand(argv: Argv, print: (text: string) => void): void 
     n: processRegions.length,
     f: intFlag(argv, 'f', CONFIG_DEFAULTS.f, 0, 32),
     leader: leaderFrom(argv, processRegions),
+    epaxosFastQuorum: epaxosFastQuorumFrom(argv),
   });
   const estimates = bote({ protocol: protocol.name, config, planet, processRegions, clientRegions });
   const rows = estimates.map((e) => ({ region: e.region, process: e.process, latencyMs: nsToMs(e.latencyNs) }));

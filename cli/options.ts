@@ -3,6 +3,7 @@
  * with an error that names the flag, the bad value and what is accepted.
  */
 import { readFileSync } from 'node:fs';
+import { CONFIG_DEFAULTS, EPAXOS_FAST_QUORUMS, type EPaxosFastQuorum } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { builtInPlanet, BUILT_IN_PLANETS, parsePlanetTsv, type Planet } from '../sim/planet.js';
 
@@ -111,3 +112,18 @@ export function leaderFrom(argv: Argv, processRegions: readonly string[]): numbe
     `--leader '${value}' is neither a process id from 1 to ${processRegions.length} nor a process region (${processRegions.join(', ')})`,
   );
 }
+
+/** --epaxos-fast-quorum: `simple` (2F, the default, safe with recovery) or `optimized` (the paper's). */
+export function epaxosFastQuorumFrom(argv: Argv): EPaxosFastQuorum {
+  const value = stringFlag(argv, 'epaxos-fast-quorum', CONFIG_DEFAULTS.epaxosFastQuorum);
+  if (!(EPAXOS_FAST_QUORUMS as readonly string[]).includes(value)) {
+    throw new UsageError(`--epaxos-fast-quorum must be one of ${EPAXOS_FAST_QUORUMS.join(', ')} (got '${value}')`);
+  }
+  return value as EPaxosFastQuorum;
+}
+
+/** The flag's description, shared by the subcommands that take it. */
+export const EPAXOS_FAST_QUORUM_FLAG = {
+  type: 'string',
+  describe: "EPaxos fast quorum: simple (2F, recovers safely) or optimized (F+⌊(F+1)/2⌋, the paper's; fault-free runs only) [default: simple]",
+} as const;

@@ -12,7 +12,17 @@ import { parseFaults, type FaultSchedule } from '../sim/faults.js';
 import { Simulation, SimulationStuckError, type SimulationOptions } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { parseCpuProfile, type CpuOptions } from '../sim/cpu.js';
-import { intFlag, leaderFrom, numberFlag, planetFrom, processRegionsFrom, regionsFlag, stringFlag } from './options.js';
+import {
+  EPAXOS_FAST_QUORUM_FLAG,
+  epaxosFastQuorumFrom,
+  intFlag,
+  leaderFrom,
+  numberFlag,
+  planetFrom,
+  processRegionsFrom,
+  regionsFlag,
+  stringFlag,
+} from './options.js';
 
 type Argv = Record<string, unknown>;
 
@@ -42,6 +52,7 @@ export const SIM_FLAGS = {
   'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
   executors: { type: 'string', describe: 'executor shards for key-partitioned executors (Tempo) [default: 1]' },
+  'epaxos-fast-quorum': EPAXOS_FAST_QUORUM_FLAG,
   'recovery-timeout-ms': { type: 'string', describe: `recovery timeout (FPaxos: leader change) [default: ${CONFIG_DEFAULTS.recoveryTimeoutMs}]` },
   cpu: { type: 'string', describe: 'CPU model: a cost profile written by `orrery calibrate` (e.g. results/cpu-profile.json); off by default' },
   cores: { type: 'string', describe: 'CPU model: cores per process [default: 1]' },
@@ -79,8 +90,16 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
     executorShards: intFlag(argv, 'executors', cpu !== undefined && protocol.shardOf !== undefined ? Math.max(1, cpu.cores - 1) : CONFIG_DEFAULTS.executorShards, 1, 256),
     recoveryTimeoutMs: numberFlag(argv, 'recovery-timeout-ms', CONFIG_DEFAULTS.recoveryTimeoutMs, 0.001, 3_600_000),
+    epaxosFastQuorum: epaxosFastQuorumFrom(argv),
   });
   const faultsFile = stringFlag(argv, 'faults', undefined);
+  if (config.epaxosFastQuorum === 'optimized') {
+    if (protocol.name !== 'epaxos') throw new UsageError(`--epaxos-fast-quorum applies to epaxos only (got --protocol ${protocol.name})`);
+    if (faultsFile !== undefined) {
+      throw new UsageError('the optimized EPaxos fast quorum has no safe recovery in Orrery; drop --faults or use --epaxos-fast-quorum simple');
+    }
+    notes.push('EPaxos with the optimized fast quorum F+⌊(F+1)/2⌋ (the paper\'s): fault-free runs only, its recovery is not safe without TryPreAccept');
+  }
   let faults: FaultSchedule | undefined;
   if (faultsFile !== undefined) {
     let text: string;

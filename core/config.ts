@@ -31,7 +31,17 @@ export interface Config {
    * leader resends phase-2 messages unanswered this long). Milliseconds.
    */
   readonly recoveryTimeoutMs: number;
+  /**
+   * EPaxos's fast quorum: `simple` = 2F, whose recovery (explicit prepare, rules 1–5) Orrery can
+   * defend; `optimized` = F + ⌊(F+1)/2⌋, the paper's smaller quorum, for fault-free studies only —
+   * recovery with it needs TryPreAccept, which Orrery does not implement (docs/epaxos-recovery.md).
+   */
+  readonly epaxosFastQuorum: EPaxosFastQuorum;
 }
+
+/** The EPaxos fast-quorum variants. */
+export const EPAXOS_FAST_QUORUMS = ['simple', 'optimized'] as const;
+export type EPaxosFastQuorum = (typeof EPAXOS_FAST_QUORUMS)[number];
 
 /** Defaults for every field but n. */
 export const CONFIG_DEFAULTS = {
@@ -41,7 +51,8 @@ export const CONFIG_DEFAULTS = {
   tempoDetachedIntervalMs: 5,
   executorShards: 1,
   recoveryTimeoutMs: 1000,
-} as const;
+  epaxosFastQuorum: 'simple',
+} as const satisfies Omit<Config, 'n'>;
 
 /** A configuration mistake; hosts print the message alone and exit with code 2. */
 export class ConfigError extends UsageError {
@@ -83,5 +94,8 @@ export function validateConfig(protocol: ProtocolName, config: Config): void {
   integerIn('executor shards', config.executorShards, 1, 256);
   if (!(config.recoveryTimeoutMs > 0 && config.recoveryTimeoutMs <= 3_600_000)) {
     throw new ConfigError(`recovery timeout must be positive milliseconds up to 3600000 (got ${config.recoveryTimeoutMs})`);
+  }
+  if (!(EPAXOS_FAST_QUORUMS as readonly string[]).includes(config.epaxosFastQuorum)) {
+    throw new ConfigError(`EPaxos fast quorum must be one of ${EPAXOS_FAST_QUORUMS.join(', ')} (got ${String(config.epaxosFastQuorum)})`);
   }
 }

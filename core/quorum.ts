@@ -28,12 +28,17 @@ export function epaxosFastQuorumSize(n: number): number {
 
 /**
  * The paper's optimized fast quorum F + ⌊(F+1)/2⌋ (equals ⌊3n/4⌋ for odd n, not for all even n), as in
- * fantoch, which has no recovery. Orrery does not run it; it is here for comparisons
- * (bench/epaxos-fast-path.ts) and for PROTOCOLS.md's table.
+ * fantoch, which has no recovery. Orrery runs it only when a configuration asks for it
+ * (`epaxosFastQuorum: 'optimized'`, fault-free runs), e.g. to compare with published latencies.
  */
 export function epaxosOptimizedFastQuorumSize(n: number): number {
   const F = epaxosMaxFaults(n);
   return F + Math.floor((F + 1) / 2);
+}
+
+/** The EPaxos fast-quorum size a configuration asks for (`simple` 2F or the paper's `optimized`). */
+export function epaxosConfiguredFastQuorumSize(config: { readonly n: number; readonly epaxosFastQuorum: 'simple' | 'optimized' }): number {
+  return config.epaxosFastQuorum === 'optimized' ? epaxosOptimizedFastQuorumSize(config.n) : epaxosFastQuorumSize(config.n);
 }
 
 /** EPaxos's slow (Accept) quorum F + 1. */

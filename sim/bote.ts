@@ -10,7 +10,7 @@
  * - Leaderless (EPaxos, Atlas, Tempo): d(r,p) + max over p's fast quorum q ≠ p of [d(p,q) + d(q,p)] + d(p,r).
  */
 import type { Config, ProtocolName } from '../core/config.js';
-import { epaxosFastQuorumSize, leaderlessFastQuorumSize, writeQuorumSize } from '../core/quorum.js';
+import { epaxosConfiguredFastQuorumSize, leaderlessFastQuorumSize, writeQuorumSize } from '../core/quorum.js';
 import { sortByDistance } from '../core/quorum.js';
 import type { Planet } from './planet.js';
 
@@ -49,7 +49,7 @@ export function bote(options: BoteOptions): BoteEstimate[] {
         return delay(p, leader) + roundTrip(leader, quorum) + delay(leader, p);
       }
       case 'epaxos':
-        return roundTrip(p, sorted(p).slice(0, epaxosFastQuorumSize(config.n)));
+        return roundTrip(p, sorted(p).slice(0, epaxosConfiguredFastQuorumSize(config)));
       case 'atlas':
       case 'tempo':
         return roundTrip(p, sorted(p).slice(0, leaderlessFastQuorumSize(config.n, config.f)));

@@ -59,3 +59,36 @@ describe('bote agrees with the simulator at zero conflict', () => {
     });
   }
 });
+
+describe('bote agrees with the simulator for EPaxos with either fast quorum', () => {
+  const sets: Array<{ planet: 'gcp' | 'aws'; regions: string[] }> = [
+    { planet: 'gcp', regions: ['asia-southeast1', 'europe-west4', 'southamerica-east1', 'australia-southeast1', 'europe-west2'] },
+    { planet: 'aws', regions: ['eu-west-1', 'us-west-1', 'ap-southeast-1', 'ca-central-1', 'sa-east-1', 'ap-east-1', 'us-east-1'] },
+  ];
+  for (const set of sets) {
+    for (const epaxosFastQuorum of ['simple', 'optimized'] as const) {
+      test(`epaxos ${epaxosFastQuorum} ${set.planet} n=${set.regions.length}`, () => {
+        const options = simulationOptions({
+          protocol: 'epaxos',
+          planet: set.planet,
+          regions: set.regions,
+          config: { epaxosFastQuorum },
+          clientsPerRegion: 3,
+          workload: { conflictRate: 0, commandsPerClient: 10 },
+        });
+        const result = new Simulation(options).run();
+        const estimates = bote({ protocol: 'epaxos', config: options.config, planet: builtInPlanet(set.planet), processRegions: set.regions, clientRegions: set.regions });
+        for (const estimate of estimates) expect(result.latencyNsByRegion.get(estimate.region)!.mean()).toBe(estimate.latencyNs);
+      });
+    }
+  }
+
+  test('the optimized quorum is smaller, so it is never slower', () => {
+    const config = (epaxosFastQuorum: 'simple' | 'optimized') => makeConfig('epaxos', { n: 5, epaxosFastQuorum });
+    const regions = sets[0]!.regions;
+    const simple = bote({ protocol: 'epaxos', config: config('simple'), planet: builtInPlanet('gcp'), processRegions: regions, clientRegions: regions });
+    const optimized = bote({ protocol: 'epaxos', config: config('optimized'), planet: builtInPlanet('gcp'), processRegions: regions, clientRegions: regions });
+    optimized.forEach((estimate, i) => expect(estimate.latencyNs).toBeLessThanOrEqual(simple[i]!.latencyNs));
+    expect(optimized.some((estimate, i) => estimate.latencyNs < simple[i]!.latencyNs)).toBe(true);
+  });
+});

@@ -38,7 +38,7 @@ import { dotSeq, dotSource, formatDot, formatRifl, makeDot, type Dot, type Proce
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, epaxosFastQuorumSize, epaxosSlowQuorumSize } from '../../core/quorum.js';
+import { closestQuorum, epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize } from '../../core/quorum.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -176,7 +176,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     injected: EPaxosFaultInjection = {},
   ) {
     this.n = config.n;
-    this.fastQuorumSize = injected.fastQuorumSize ?? epaxosFastQuorumSize(config.n);
+    this.fastQuorumSize = injected.fastQuorumSize ?? epaxosConfiguredFastQuorumSize(config);
     invariant(this.fastQuorumSize >= 1 && this.fastQuorumSize <= config.n, () => `epaxos: fast quorum of ${this.fastQuorumSize} for n=${config.n}`);
     this.slowQuorumSize = epaxosSlowQuorumSize(config.n);
     this.timeoutMs = config.recoveryTimeoutMs;
