@@ -1,0 +1,126 @@
+/**
+ * The wire format: length-prefixed binary frames, `[u32 big-endian payload length][payload]`, and the
+ * codec that turns a frame payload into a value and back.
+ *
+ * One codec serves every connection (peers and clients). It was chosen by measurement
+ * (`npm run bench:codec`, figures in docs/runtime.md): msgpackr without records encodes and decodes
+ * batches of protocol messages faster than JSON and in fewer bytes, and it is stateless per frame, so
+ * one bad frame cannot desynchronise a stream's shared structures.
+ *
+ * The reader refuses an oversized length prefix before buffering the payload, so a peer cannot make a
+ * process allocate more than `frameBytesMax` for one frame.
+ */
+import { Packr } from 'msgpackr';
+
+/** Encodes one value into a frame payload and back. Decoding throws on malformed bytes. */
+export interface Codec {
+  readonly name: string;
+  encode(value: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+// Records (shared structures) are off: every frame decodes on its own, and a map decodes to a plain object.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+
+/** msgpackr, stateless per frame: the runtime's codec. */
+export const MSGPACK_CODEC: Codec = {
+  name: 'msgpackr',
+  encode: (value) => packr.pack(value),
+  decode: (bytes) => packr.unpack(bytes),
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON over UTF-8: the baseline the codec benchmark compares against. */
+export const JSON_CODEC: Codec = {
+  name: 'json',
+  encode: (value) => encoder.encode(JSON.stringify(value)),
+  decode: (bytes) => JSON.parse(decoder.decode(bytes)) as unknown,
+};
+
+/** The codec every runtime connection uses. */
+export const WIRE_CODEC: Codec = MSGPACK_CODEC;
+
+/** Bytes of the length prefix. */
+export const FRAME_HEADER_BYTES = 4;
+/** Default limit on one frame's payload. */
+export const FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024;
+
+/** `[u32 length][payload]` as one buffer. */
+export function frame(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** Why a byte stream was refused. */
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+/**
+ * Splits a byte stream into frame payloads. `push` returns the complete payloads so far and throws a
+ * {@link FrameError} for an empty or oversized frame; `pendingBytes` tells whether the stream ended
+ * inside a frame (a truncated frame).
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private expected = -1;
+
+  constructor(private readonly frameBytesMax: number = FRAME_BYTES_MAX_DEFAULT) {}
+
+  /** Bytes received that do not form a complete frame yet. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const out: Buffer[] = [];
+    for (;;) {
+      if (this.expected < 0) {
+        if (this.buffered < FRAME_HEADER_BYTES) return out;
+        const length = this.peekHeader();
+        if (length === 0) throw new FrameError('empty frame (length 0)');
+        if (length > this.frameBytesMax) {
+          throw new FrameError(`oversized frame: ${length} bytes exceeds the limit frameBytesMax=${this.frameBytesMax}`);
+        }
+        this.take(FRAME_HEADER_BYTES);
+        this.expected = length;
+      }
+      if (this.buffered < this.expected) return out;
+      out.push(this.take(this.expected));
+      this.expected = -1;
+    }
+  }
+
+  private peekHeader(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined.readUInt32BE(0);
+  }
+
+  private take(bytes: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length === bytes) {
+      this.chunks.shift();
+      out = first;
+    } else if (first.length > bytes) {
+      out = first.subarray(0, bytes);
+      this.chunks[0] = first.subarray(bytes);
+    } else {
+      const joined = Buffer.concat(this.chunks);
+      out = joined.subarray(0, bytes);
+      this.chunks = joined.length > bytes ? [joined.subarray(bytes)] : [];
+    }
+    this.buffered -= bytes;
+    return out;
+  }
+}

@@ -1,0 +1,37 @@
+import { describe, expect, test } from 'vitest';
+import { availableProtocols } from '../protocols/index.js';
+import { expectNoOrphans, expectSafeRun, orderMonitor, runCluster, runtimeOptions } from './support/runtime.js';
+
+describe('a 3-replica cluster on loopback, one OS process per replica', () => {
+  for (const protocol of availableProtocols()) {
+    test(`${protocol}: every command completes, per-key execution orders agree, the history is linearizable, no orphans`, async () => {
+      const pids: number[] = [];
+      const options = runtimeOptions({
+        protocol,
+        workload: { commandsPerClient: 40, conflictRate: 50, sharedKeys: 3, readRatio: 30 },
+        extra: { onChild: (pid) => pids.push(pid) },
+      });
+      const run = await runCluster(options);
+      expect(run.result.commandsCompleted).toBe(3 * 3 * 40);
+      expect(run.pending).toEqual([]);
+      expect(run.replicas.size).toBe(3);
+      // Every replica executed every command on every key (one key per command here).
+      for (const stats of run.replicas.values()) expect(stats.executed).toBe(3 * 3 * 40);
+      const monitor = orderMonitor(run);
+      const shared = monitor.keys().filter((k) => k.startsWith('s'));
+      expect(shared.length).toBe(3);
+      // Identical sequences on the shared keys, not only compatible ones.
+      for (const key of shared) {
+        const reference = monitor.sequence(1, key);
+        expect(reference.length).toBeGreaterThan(20);
+        expect(monitor.sequence(2, key)).toEqual(reference);
+        expect(monitor.sequence(3, key)).toEqual(reference);
+      }
+      expectSafeRun(run);
+      expect(run.cpu.map((c) => c.name)).toEqual(['replica 1', 'replica 2', 'replica 3', 'client group 1']);
+      expect(options.logs.filter((l) => /refused|fatal/.test(l))).toEqual([]);
+      expectNoOrphans(pids);
+      expect([...run.childPids].sort()).toEqual([...pids].sort());
+    });
+  }
+});
