@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
+import { RUN_FLAGS, runRunCommand } from './run-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -25,6 +26,7 @@ export async function main(args: string[]): Promise<void> {
     .usage('$0 <command> [options]')
     .command('sim', 'run one deterministic simulation on a planet', (y) => y.options(SIM_FLAGS), (argv) => runSimCommand(argv, print))
     .command('bote', 'closed-form fast-path latency per client region', (y) => y.options(BOTE_FLAGS), (argv) => runBoteCommand(argv, print))
+    .command('run', 'run a protocol on real processes and sockets (one per replica)', (y) => y.options(RUN_FLAGS), (argv) => runRunCommand(argv, print))
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
     .demandCommand(1, 'name a command: sim, bote or regions')
     .strict()

@@ -77,6 +77,12 @@ export class FrameReader {
     return this.buffered;
   }
 
+  /** Describes where the stream stopped inside a frame (for the truncated-frame log line). */
+  describeTruncation(): string {
+    if (this.expected < 0) return `the connection ended inside a frame header (${this.buffered} of ${FRAME_HEADER_BYTES} bytes)`;
+    return `the connection ended after ${this.buffered} of ${this.expected} payload bytes`;
+  }
+
   push(chunk: Buffer): Buffer[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;

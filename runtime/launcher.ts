@@ -60,6 +60,8 @@ export interface RuntimeOptions {
   /** Called with each child's pid as it starts (tests check none outlives the run). */
   readonly onChild?: (pid: number, name: string) => void;
   readonly startupTimeoutMs?: number;
+  /** Awaited once every replica is up, before the clients start (tests poke the cluster here). */
+  readonly beforeClients?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => Promise<void>;
 }
 
 export interface ProcessCpu {
@@ -234,6 +236,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     for (const r of replicas) r.child.send({ t: 'peers', addresses } satisfies ToReplica);
     await Promise.all(connected);
     for (const r of replicas) r.child.send({ t: 'start' } satisfies ToReplica);
+    await options.beforeClients?.(addresses);
 
     // Clients, numbered region by region as in the simulator.
     const clientSpecs: Array<ClientGroupSpec['clients'][number]> = [];

@@ -82,7 +82,7 @@ export function readFrames(options: ReaderOptions): { refused: () => number } {
     }
   });
   socket.on('end', () => {
-    if (!closed && reader.pendingBytes > 0) refuse(`truncated frame: the connection ended ${reader.pendingBytes} bytes into a frame`);
+    if (!closed && reader.pendingBytes > 0) refuse(`truncated frame: ${reader.describeTruncation()}`);
   });
   socket.on('error', () => undefined); // 'close' follows; resets from dying peers are expected faults
   socket.on('close', () => {

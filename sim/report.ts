@@ -26,6 +26,8 @@ export interface SimReport {
   readonly paths: { readonly fast: number; readonly slow: number; readonly fastRatio: number | null };
   readonly messages: { readonly total: number; readonly byType: Readonly<Record<string, number>> };
   readonly notes: readonly string[];
+  /** What `durationMs`/`simulatedMs` measured: absent for the simulator, 'wall-clock' for the runtime. */
+  readonly clock?: 'wall-clock';
 }
 
 const NS_PER_MS = 1_000_000;
@@ -35,7 +37,7 @@ export function nsToMs(ns: number): number {
   return Math.round(ns / 1000) / 1000;
 }
 
-export function makeReport(result: SimulationResult, notes: readonly string[] = []): SimReport {
+export function makeReport(result: SimulationResult, notes: readonly string[] = [], clock?: 'wall-clock'): SimReport {
   const clientsPerRegion = result.clientsPerRegion;
   const byRegion = result.clientRegions.map((region) => ({
     region,
@@ -62,6 +64,7 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
     paths: { fast, slow, fastRatio: fast + slow === 0 ? null : Math.round((fast / (fast + slow)) * 10000) / 10000 },
     messages: { total: result.messagesTotal, byType: Object.fromEntries(result.messagesByType) },
     notes,
+    ...(clock === undefined ? {} : { clock }),
   };
 }
 
@@ -101,7 +104,7 @@ export function formatReport(report: SimReport): string {
     lines.push(`  ${pad(row.region, width, false)}${cells.map((c) => pad(c, 9)).join('')}`);
   }
   lines.push('');
-  lines.push(`commands: ${report.commands} in ${(report.simulatedMs / 1000).toFixed(3)} s simulated, ${report.throughputOpsPerSec} commands/s`);
+  lines.push(`commands: ${report.commands} in ${(report.simulatedMs / 1000).toFixed(3)} s ${report.clock ?? 'simulated'}, ${report.throughputOpsPerSec} commands/s`);
   if (report.paths.fastRatio === null) {
     lines.push('paths: one path only (every command goes through the leader)');
   } else {
