@@ -208,7 +208,7 @@ export class ClientGroup {
           const deliver = () => {
             for (const reply of frame.replies) this.onReply(reply.rifl, reply.results as ExecutionResult[], process);
           };
-          if (delayMs > 0) setTimeout(deliver, delayMs);
+          if (delayMs > 0) setTimeout(deliver, Math.max(0, Math.floor(delayMs - 0.5)));
           else deliver();
           return undefined;
         },

@@ -187,15 +187,16 @@ export class BatchWriter {
   private armTimer(): void {
     const head = this.dueMs[this.delayedHead];
     if (head === undefined) return;
-    this.timer = setTimeout(() => this.release(), Math.max(0, head - nowMs()));
+    // Node timers have millisecond resolution and fire late rather than early: aim half a
+    // millisecond early and release what is due within a millisecond, so the error averages out.
+    this.timer = setTimeout(() => this.release(), Math.max(0, Math.floor(head - nowMs() - 0.5)));
   }
 
   private release(): void {
     this.timer = undefined;
     if (this.closed) return;
     const now = nowMs();
-    // Timers fire up to ~1 ms late; release what is due within half a millisecond.
-    while (this.delayedHead < this.delayed.length && this.dueMs[this.delayedHead]! <= now + 0.5) {
+    while (this.delayedHead < this.delayed.length && this.dueMs[this.delayedHead]! <= now + 1) {
       this.batch.push(this.delayed[this.delayedHead]);
       this.delayedHead++;
     }
