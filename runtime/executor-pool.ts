@@ -15,6 +15,7 @@
  * key's infos in the inline order, and the executor's order per key does not depend on other keys.
  */
 import { Piscina } from 'piscina';
+import { MSGPACK_CODEC } from './codec.js';
 import type { Config } from '../core/config.js';
 import type { ShardId } from '../core/ids.js';
 import type { ExecutionResult, Executor } from '../core/process.js';
@@ -36,11 +37,17 @@ export interface ExecutorPoolOptions {
 
 /** Infos sent to one shard per task, at most (bounds a task's size and latency). */
 const TASK_INFOS_MAX = 16_384;
+/**
+ * Tasks per shard in flight at once. Two let the main thread encode the next batch while the worker
+ * runs the current one; piscina runs a one-thread pool's tasks in submission order, so the shard
+ * still sees its infos in queue order.
+ */
+const TASKS_IN_FLIGHT_MAX = 2;
 
 export class ExecutorPool {
   private readonly pools: Piscina[] = [];
   private readonly queues: unknown[][] = [];
-  private readonly inFlight: boolean[] = [];
+  private readonly inFlight: number[] = [];
   private flushScheduled = false;
   private closed = false;
   /** Tasks answered, and infos sent. */
@@ -53,7 +60,7 @@ export class ExecutorPool {
       const workerData: ShardWorkerData = { protocol: options.protocol, process: options.process, config: options.config, shard };
       this.pools.push(new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Number.MAX_SAFE_INTEGER, workerData, concurrentTasksPerWorker: 1 }));
       this.queues.push([]);
-      this.inFlight.push(false);
+      this.inFlight.push(0);
     }
   }
 
@@ -67,7 +74,7 @@ export class ExecutorPool {
 
   /** Infos queued or in flight. */
   get busy(): boolean {
-    return this.inFlight.some((x) => x) || this.queues.some((q) => q.length > 0);
+    return this.inFlight.some((x) => x > 0) || this.queues.some((q) => q.length > 0);
   }
 
   enqueue(shard: ShardId, info: unknown): void {
@@ -90,18 +97,23 @@ export class ExecutorPool {
   }
 
   private dispatch(shard: ShardId): void {
-    if (this.closed || this.inFlight[shard] || this.queues[shard]!.length === 0) return;
+    while (!this.closed && this.inFlight[shard]! < TASKS_IN_FLIGHT_MAX && this.queues[shard]!.length > 0) this.dispatchOne(shard);
+  }
+
+  private dispatchOne(shard: ShardId): void {
     const queue = this.queues[shard]!;
     const infos = queue.length <= TASK_INFOS_MAX ? queue : queue.splice(0, TASK_INFOS_MAX);
     if (infos === queue) this.queues[shard] = [];
-    this.inFlight[shard] = true;
+    this.inFlight[shard]!++;
     this.infos += infos.length;
-    const task: ShardTask = { infos, now: this.options.now() };
-    this.pools[shard]!.run(task).then(
-      (answer: ShardAnswer) => {
-        this.inFlight[shard] = false;
+    // msgpackr encodes into a buffer it reuses: copy out before transferring the copy's memory.
+    const task: ShardTask = { infos: new Uint8Array(MSGPACK_CODEC.encode(infos)), now: this.options.now() };
+    this.pools[shard]!.run(task, { transferList: [task.infos.buffer as ArrayBuffer] }).then(
+      (encoded: Uint8Array) => {
+        this.inFlight[shard]!--;
         this.tasks++;
         if (this.closed) return;
+        const answer = MSGPACK_CODEC.decode(encoded) as ShardAnswer;
         for (const info of answer.shardInfos) this.queues[this.options.shardOf(info, this.pools.length)]!.push(info);
         if (answer.results.length > 0) this.options.onResults(answer.results);
         this.dispatch(shard);

@@ -4,7 +4,8 @@
  * the answer is the partial results and the infos the shard addresses to other shards, both in the
  * order produced. The main thread routes the latter with the protocol's `shardOf`.
  */
-import { workerData } from 'piscina';
+import { move, workerData } from 'piscina';
+import { MSGPACK_CODEC } from './codec.js';
 import type { Config } from '../core/config.js';
 import type { ExecutionResult, Executor } from '../core/process.js';
 import { protocolByName } from '../protocols/index.js';
@@ -17,12 +18,16 @@ export interface ShardWorkerData {
   readonly shard: number;
 }
 
-/** One batch of infos for this shard. */
+/**
+ * One batch of infos for this shard, msgpack-encoded and transferred (structured cloning of many
+ * small objects costs several times more than msgpackr on both sides; see docs/runtime.md).
+ */
 export interface ShardTask {
-  readonly infos: readonly unknown[];
+  readonly infos: Uint8Array;
   readonly now: number;
 }
 
+/** The answer, encoded the same way: `{ results, shardInfos }`. */
 export interface ShardAnswer {
   readonly results: readonly ExecutionResult[];
   readonly shardInfos: readonly unknown[];
@@ -31,9 +36,10 @@ export interface ShardAnswer {
 const data = workerData as ShardWorkerData;
 const executor: Executor<unknown> = protocolByName(data.protocol).createExecutor(data.process, data.config, data.shard);
 
-export default function runShardTask(task: ShardTask): ShardAnswer {
-  for (const info of task.infos) executor.handle(info, task.now);
-  const results = executor.drain();
-  const shardInfos = executor.drainShardInfos?.() ?? [];
-  return { results, shardInfos };
+export default function runShardTask(task: ShardTask): Uint8Array {
+  const infos = MSGPACK_CODEC.decode(task.infos) as unknown[];
+  for (const info of infos) executor.handle(info, task.now);
+  const answer: ShardAnswer = { results: executor.drain(), shardInfos: executor.drainShardInfos?.() ?? [] };
+  // msgpackr encodes into a buffer it reuses: copy out, then transfer the copy.
+  return move(new Uint8Array(MSGPACK_CODEC.encode(answer))) as Uint8Array;
 }

@@ -20,7 +20,7 @@ export interface FailureDetectorOptions {
   readonly timeoutMsMax: number;
 }
 
-export const FAILURE_DETECTOR_DEFAULTS: FailureDetectorOptions = { heartbeatMs: 50, timeoutMs: 300, timeoutMsMax: 10_000 };
+export const FAILURE_DETECTOR_DEFAULTS: FailureDetectorOptions = { heartbeatMs: 100, timeoutMs: 1000, timeoutMsMax: 30_000 };
 
 /** A change of opinion about one peer. */
 export interface SuspicionEvent {

@@ -14,7 +14,7 @@
  * closes the link with an error naming the limit, rather than growing without bound.
  */
 import type { Socket } from 'node:net';
-import { FrameError, FrameReader, frame, WIRE_CODEC, FRAME_BYTES_MAX_DEFAULT } from './codec.js';
+import { connectionCodec, FrameError, FrameReader, frame, FRAME_BYTES_MAX_DEFAULT } from './codec.js';
 import type { Check } from './schema.js';
 
 /** Log sink; one line per call. */
@@ -42,6 +42,7 @@ export interface ReaderOptions {
 export function readFrames(options: ReaderOptions): { refused: () => number } {
   const { socket, log } = options;
   const reader = new FrameReader(options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT);
+  const codec = connectionCodec();
   let refused = 0;
   let closed = false;
   const refuse = (why: string) => {
@@ -64,7 +65,7 @@ export function readFrames(options: ReaderOptions): { refused: () => number } {
       if (closed) return;
       let value: unknown;
       try {
-        value = WIRE_CODEC.decode(payload);
+        value = codec.decode(payload);
       } catch (error) {
         refuse(`malformed frame (${(error as Error).message.split('\n')[0]})`);
         return;
@@ -126,6 +127,7 @@ export class BatchWriter {
   private readonly delayMs: number;
   private readonly queuedItemsMax: number;
   private readonly frameBytesMax: number;
+  private readonly codec = connectionCodec();
   framesSent = 0;
   itemsSent = 0;
   bytesSent = 0;
@@ -227,7 +229,7 @@ export class BatchWriter {
 
   /** One frame for `items`, split in halves while the payload exceeds frameBytesMax. */
   private writeItems(items: unknown[]): void {
-    const payload = WIRE_CODEC.encode({ k: this.options.kind, [this.options.field]: items });
+    const payload = this.codec.encode({ k: this.options.kind, [this.options.field]: items });
     if (payload.length > this.frameBytesMax) {
       if (items.length === 1) {
         this.options.log(`dropped one item for ${this.options.describe()}: ${payload.length} bytes exceed the limit frameBytesMax=${this.frameBytesMax}`);
@@ -243,7 +245,7 @@ export class BatchWriter {
   }
 
   private write(value: unknown): void {
-    this.writePayload(WIRE_CODEC.encode(value));
+    this.writePayload(this.codec.encode(value));
   }
 
   private writePayload(payload: Uint8Array): void {
