@@ -133,7 +133,8 @@ function spawnChild(entry: string, arg: unknown, name: string, options: RuntimeO
   });
   const record: Child = { name, child, alive: true, exited: Promise.resolve() };
   record.exited = new Promise((resolve) => {
-    child.once('exit', () => {
+    // 'close' comes after 'exit' once the child's stderr is drained, so no log line is lost.
+    child.once('close', () => {
       record.alive = false;
       live.delete(record);
       if (partial !== '') onLog(partial);

@@ -180,7 +180,13 @@ export class BatchWriter {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    // A link that dies while blocked must not keep its host's clients paused forever.
+    if (this.blocked) {
+      this.blocked = false;
+      this.options.onBlocked?.(false);
+    }
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.batch = [];
