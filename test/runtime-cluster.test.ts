@@ -35,3 +35,23 @@ describe('a 3-replica cluster on loopback, one OS process per replica', () => {
     });
   }
 });
+
+describe('open-loop clients', () => {
+  test('issue at the given rate whatever the replies, and every command still completes', async () => {
+    const pids: number[] = [];
+    const options = runtimeOptions({
+      protocol: 'tempo',
+      workload: { commandsPerClient: 100_000, conflictRate: 20, sharedKeys: 2 },
+      extra: { openLoopRate: 100, durationMs: 800, onChild: (pid) => pids.push(pid) },
+    });
+    const run = await runCluster(options);
+    // 9 clients × 100/s × 0.8 s = 720 commands; timers may slip a little on a loaded machine.
+    expect(run.result.commandsSubmitted).toBeGreaterThan(600);
+    expect(run.result.commandsSubmitted).toBeLessThanOrEqual(9 * 81);
+    expect(run.pending).toEqual([]);
+    expect(run.result.commandsCompleted).toBe(run.result.commandsSubmitted);
+    expect(run.result.history!.length).toBe(run.result.commandsCompleted);
+    expectSafeRun(run);
+    expectNoOrphans(pids);
+  });
+});
