@@ -5,7 +5,7 @@
  * messages per second one sender pushes through the same writer, codec, sockets and shape checks to
  * a sink that does no protocol work — so protocol overhead reads as a ratio.
  *
- * Options: --duration S (seconds per point, default 4), --clients a,b,c (default 32,128,256),
+ * Options: --duration S (seconds per point, default 4), --clients a,b,c (default 64,256,512),
  * --protocols p,q, --executors k (Tempo worker shards, default inline), --json.
  */
 import { fork } from 'node:child_process';
@@ -25,7 +25,7 @@ const option = (name: string): string | undefined => {
   return at < 0 ? undefined : args[at + 1];
 };
 const durationMs = Number(option('duration') ?? 4) * 1000;
-const clientCounts = (option('clients') ?? '32,128,256').split(',').map(Number);
+const clientCounts = (option('clients') ?? '64,256,512').split(',').map(Number);
 const protocols = (option('protocols')?.split(',') ?? availableProtocols()) as ProtocolName[];
 const workerShards = Number(option('executors') ?? 0);
 const json = args.includes('--json');

@@ -13,8 +13,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Command } from '../core/command.js';
-import type { ProcessId, Rifl } from '../core/ids.js';
-import { riflClient } from '../core/ids.js';
+import { riflClient, type ProcessId, type Rifl } from '../core/ids.js';
 import { Rng } from '../core/rng.js';
 import type { ExecutionResult } from '../core/process.js';
 import { ClientWorkload, ZipfTable, type WorkloadOptions } from '../sim/workload.js';

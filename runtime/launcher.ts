@@ -147,7 +147,7 @@ function spawnChild(entry: string, arg: unknown, name: string, options: RuntimeO
 }
 
 /** Resolves with the first IPC message of kind `t` from `child`, or rejects on exit or timeout. */
-function expect<T extends { t: string }>(c: Child, t: string, timeoutMs: number): Promise<T> {
+function awaitMessage<T extends { t: string }>(c: Child, t: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: { t: string; message?: string }) => {
       if (message.t === t) {
@@ -231,9 +231,9 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
       };
       return track(spawnChild('replica-main', spec, `replica ${entry.id}`, options));
     });
-    const ports = await Promise.all(replicas.map((r) => expect<Extract<FromReplica, { t: 'listening' }>>(r, 'listening', timeoutMs)));
+    const ports = await Promise.all(replicas.map((r) => awaitMessage<Extract<FromReplica, { t: 'listening' }>>(r, 'listening', timeoutMs)));
     const addresses = cluster.map((entry, i) => ({ id: entry.id, host: entry.host, port: ports[i]!.port }));
-    const connected = replicas.map((r) => expect(r, 'connected', timeoutMs));
+    const connected = replicas.map((r) => awaitMessage(r, 'connected', timeoutMs));
     for (const r of replicas) r.child.send({ t: 'peers', addresses } satisfies ToReplica);
     await Promise.all(connected);
     for (const r of replicas) r.child.send({ t: 'start' } satisfies ToReplica);
@@ -267,9 +267,9 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
       };
       groups.push(track(spawnChild('client-main', spec, `client group ${g + 1}`, options)));
     }
-    await Promise.all(groups.map((g) => expect(g, 'ready', timeoutMs)));
+    await Promise.all(groups.map((g) => awaitMessage(g, 'ready', timeoutMs)));
     const reportsPromise = Promise.all(
-      groups.map((g) => expect<Extract<FromClient, { t: 'done' }>>(g, 'done', (options.durationMs ?? 600_000) + 600_000)),
+      groups.map((g) => awaitMessage<Extract<FromClient, { t: 'done' }>>(g, 'done', (options.durationMs ?? 600_000) + 600_000)),
     );
     for (const g of groups) g.child.send({ t: 'go' } satisfies ToClient);
     for (const crash of options.crashes ?? []) {
@@ -307,7 +307,7 @@ async function settle(replicas: readonly Child[], expected: number, waitMs: numb
     const stats = new Map<ProcessId, ReplicaStats>();
     const answers = await Promise.allSettled(
       alive.map((r) => {
-        const answer = expect<Extract<FromReplica, { t: 'stats' }>>(r, 'stats', timeoutMs);
+        const answer = awaitMessage<Extract<FromReplica, { t: 'stats' }>>(r, 'stats', timeoutMs);
         r.child.send({ t: 'stats' } satisfies ToReplica);
         return answer;
       }),

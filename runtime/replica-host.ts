@@ -70,7 +70,7 @@ export interface ReplicaStats {
   readonly commandsSubmitted: number;
 }
 
-/** Limit on executed rifls whose results are kept to answer client retries. */
+/** Limit on executed rifls whose results are kept to answer client retries (and on retries waiting). */
 const RETRY_CACHE_MAX = 200_000;
 
 interface RetryWaiter {
@@ -96,7 +96,6 @@ export class ReplicaHost {
   private readonly messagesByType = new Map<string, number>();
   private readonly executions: Array<readonly [Rifl, string]> | undefined;
   private readonly frameCheck;
-  private peerAddresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }> = [];
   private blockedLinks = 0;
   private refused = 0;
   private executed = 0;
@@ -170,7 +169,6 @@ export class ReplicaHost {
 
   /** Dials every other replica; resolves once every link is up (or rejects after `timeoutMs`). */
   connectPeers(addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>, timeoutMs = 15_000): Promise<void> {
-    this.peerAddresses = addresses;
     const deadline = nowMs() + timeoutMs;
     const others = addresses.filter((a) => a.id !== this.spec.id);
     return Promise.all(others.map((a) => this.dial(a, deadline))).then(() => undefined);
@@ -393,6 +391,7 @@ export class ReplicaHost {
       writer.send({ rifl: command.rifl, results: cached });
       return true;
     }
+    if (this.retryWaiters.size >= RETRY_CACHE_MAX) this.retryWaiters.delete(this.retryWaiters.keys().next().value!);
     this.retryWaiters.set(command.rifl, { keys, results: [...cached], writer });
     return false;
   }
@@ -429,8 +428,4 @@ export class ReplicaHost {
     }
   }
 
-  /** The addresses this host dialled (for logs). */
-  get peers(): ReadonlyArray<{ id: ProcessId; host: string; port: number }> {
-    return this.peerAddresses;
-  }
 }
