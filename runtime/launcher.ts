@@ -231,7 +231,13 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
       };
       return track(spawnChild('replica-main', spec, `replica ${entry.id}`, options));
     });
-    const ports = await Promise.all(replicas.map((r) => awaitMessage<Extract<FromReplica, { t: 'listening' }>>(r, 'listening', timeoutMs)));
+    let ports: Array<Extract<FromReplica, { t: 'listening' }>>;
+    try {
+      ports = await Promise.all(replicas.map((r) => awaitMessage<Extract<FromReplica, { t: 'listening' }>>(r, 'listening', timeoutMs)));
+    } catch (error) {
+      // A port taken or an address not on this machine: the cluster description's fault, told in one line.
+      throw new UsageError(`cannot start the cluster: ${(error as Error).message}`);
+    }
     const addresses = cluster.map((entry, i) => ({ id: entry.id, host: entry.host, port: ports[i]!.port }));
     const connected = replicas.map((r) => awaitMessage(r, 'connected', timeoutMs));
     for (const r of replicas) r.child.send({ t: 'peers', addresses } satisfies ToReplica);

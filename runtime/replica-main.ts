@@ -25,7 +25,16 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-const port = await host.listen();
+let port: number;
+try {
+  port = await host.listen();
+} catch (error) {
+  const entry = spec.cluster[spec.id - 1]!;
+  const message = `cannot listen on ${entry.bind}:${entry.port} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  log(message);
+  send({ t: 'error', message });
+  process.exit(1);
+}
 if (process.send !== undefined) {
   send({ t: 'listening', port });
   process.on('message', (raw) => {

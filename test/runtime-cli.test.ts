@@ -59,6 +59,23 @@ describe('cluster files', () => {
     expect(missing.code).toBe(2);
   });
 
+  test('orrery run with a cluster port already taken: one line, exit code 2, no replica left behind', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const taken = (server.address() as { port: number }).port;
+    const path = file('taken.json', JSON.stringify({ ...good, '1': { ...good['1'], port: 0 }, '2': { ...good['2'], port: taken }, '3': { ...good['3'], port: 0 } }));
+    const cli = spawn(process.execPath, [CLI, 'run', '--cluster', path, '--duration', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    cli.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+    server.close();
+    expect(code).toBe(2);
+    expect(stderr).toMatch(new RegExp(`^(\\[replica 2\\] cannot listen on 127\\.0\\.0\\.1:${taken} \\(EADDRINUSE\\)\\n)?orrery: cannot start the cluster: replica 2: cannot listen on 127\\.0\\.0\\.1:${taken} \\(EADDRINUSE\\)\\n$`));
+    const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(cli.pid)], { encoding: 'utf8' });
+    expect(ps.stdout.trim()).toBe('');
+  });
+
   test('orrery run: other user mistakes are one line too', () => {
     expect(orrery('run', '--duration', 'soon').stderr).toBe("orrery: --duration must be a positive time up to 24h like '10s', '500ms' or '2m' (got 'soon')\n");
     expect(orrery('run', '--regions', 'us-east1,us-west1,europe-west2').stderr).toMatch(/^orrery: --regions needs --planet/);
