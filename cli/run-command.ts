@@ -12,7 +12,8 @@ import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.j
 import { UsageError } from '../core/invariant.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { localRegions, loopbackCluster, readClusterFile, type Cluster } from '../runtime/cluster.js';
-import { runCluster, type RuntimeResult } from '../runtime/launcher.js';
+import { replicaSpec, runCluster, type RuntimeResult } from '../runtime/launcher.js';
+import { ReplicaHost } from '../runtime/replica-host.js';
 import type { Planet } from '../sim/planet.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
@@ -48,6 +49,8 @@ export const RUN_FLAGS = {
   seed: { type: 'string', describe: 'seed of the workload [default: 1]' },
   'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
+  remote: { type: 'string', describe: "comma-separated ids of --cluster processes started elsewhere with '--serve <id>' (not started here)" },
+  serve: { type: 'string', describe: 'run only process ID of --cluster here, until Ctrl-C (for a cluster across machines)' },
   check: { type: 'boolean', describe: 'record the history and executions and check order agreement and linearizability' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
@@ -110,6 +113,9 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
   });
   const workerShards = intFlag(argv, 'executors', 0, 1, 64);
+  if (argv['serve'] !== undefined) return serve(argv, { protocol, config, cluster, workerShards, ...(planet === undefined ? {} : { planet }) }, print);
+  const remote = idsFlag(argv, 'remote', n);
+  if (remote.length > 0 && argv['cluster'] === undefined) throw new UsageError('--remote needs --cluster: remote processes are found at the cluster file\'s addresses');
   if (workerShards > 0 && protocol.shardOf === undefined) notes.push(`${protocol.name}'s executor cannot be split by key: --executors is ignored and it runs inline`);
   const clients = intFlag(argv, 'clients', 64, 1, 100_000);
   const clientsPerRegion = Math.ceil(clients / clientRegions.length);
@@ -150,7 +156,9 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     clientTimeoutMs: intFlag(argv, 'client-timeout-ms', 2000, 1, 3_600_000),
     recordHistory: check || historyFile !== undefined,
     recordExecutions: check,
+    remote,
   });
+  if (remote.length > 0) notes.push(`processes ${remote.join(', ')} ran elsewhere: their CPU, messages and executions are not included`);
   if (historyFile !== undefined) {
     const lines = run.result.history!.map(historyLine);
     try {
@@ -175,6 +183,47 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
   if (argv['json'] === true) print(JSON.stringify({ ...report, runtime }, null, 2));
   else print(`${formatReport(report)}\n${formatRuntime(run, workerShards, checks)}`);
   if (checks !== undefined && checks.length > 0) process.exitCode = 1;
+}
+
+/** A comma-separated list of process ids in 1..n. */
+function idsFlag(argv: Argv, flag: string, n: number): number[] {
+  const value = stringFlag(argv, flag, undefined);
+  if (value === undefined) return [];
+  const ids = value.split(',').map((t) => Number(t.trim()));
+  if (ids.length === 0 || ids.some((id) => !Number.isInteger(id) || id < 1 || id > n)) {
+    throw new UsageError(`--${flag} must list process ids from 1 to ${n}, comma-separated (got '${value}')`);
+  }
+  return [...new Set(ids)].sort((a, b) => a - b);
+}
+
+/**
+ * `orrery run --cluster FILE --serve ID`: one replica of a cluster spread over machines, in this
+ * process. It listens at its cluster address, dials the others (waiting up to 10 minutes for them),
+ * starts once every link is up, and on Ctrl-C or SIGTERM prints its figures as one JSON line and exits.
+ */
+async function serve(argv: Argv, run: Parameters<typeof replicaSpec>[0], print: (text: string) => void): Promise<void> {
+  if (argv['cluster'] === undefined) throw new UsageError('--serve needs --cluster: the process listens at its cluster file address');
+  const id = intFlag(argv, 'serve', 1, 1, run.cluster.length);
+  const entry = run.cluster[id - 1]!;
+  if (run.cluster.some((e) => e.port === 0)) throw new UsageError('--serve needs fixed ports for every process in the cluster file (port 0 is only for processes one launcher starts)');
+  const host = new ReplicaHost(replicaSpec(run, entry), (line) => process.stderr.write(`[replica ${id}] ${line}\n`));
+  try {
+    await host.listen();
+  } catch (error) {
+    throw new UsageError(`cannot listen on ${entry.bind}:${entry.port} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  process.stderr.write(`[replica ${id}] listening on ${entry.bind}:${entry.port}; waiting for the other processes\n`);
+  await host.connectPeers(run.cluster.map((e) => ({ id: e.id, host: e.host, port: e.port })), 600_000);
+  host.start();
+  process.stderr.write(`[replica ${id}] every link is up; serving until Ctrl-C\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const stats = host.stats();
+  await host.stop();
+  const { executions: _executions, ...figures } = stats;
+  print(JSON.stringify(figures));
 }
 
 function regionsOf(argv: Argv, known: readonly string[]): string[] {

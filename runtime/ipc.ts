@@ -8,7 +8,7 @@ import type { ReplicaStats } from './replica-host.js';
 
 /** Launcher → replica. */
 export type ToReplica =
-  | { readonly t: 'peers'; readonly addresses: ReadonlyArray<{ id: number; host: string; port: number }> }
+  | { readonly t: 'peers'; readonly addresses: ReadonlyArray<{ id: number; host: string; port: number }>; readonly timeoutMs: number }
   | { readonly t: 'start' }
   | { readonly t: 'stats' }
   | { readonly t: 'stop' };

@@ -22,7 +22,7 @@ import type { HistoryEntry, SimulationResult } from '../sim/simulation.js';
 import { validateWorkload, type WorkloadOptions } from '../sim/workload.js';
 import { FRAME_BYTES_MAX_DEFAULT } from './codec.js';
 import type { ClientGroupSpec, ClientReport } from './client-host.js';
-import type { Cluster } from './cluster.js';
+import type { Cluster, ClusterEntry } from './cluster.js';
 import { FAILURE_DETECTOR_DEFAULTS, type FailureDetectorOptions } from './failure-detector.js';
 import type { FromClient, FromReplica, ToClient, ToReplica } from './ipc.js';
 import { runtimeEntry } from './paths.js';
@@ -60,6 +60,11 @@ export interface RuntimeOptions {
   /** Called with each child's pid as it starts (tests check none outlives the run). */
   readonly onChild?: (pid: number, name: string) => void;
   readonly startupTimeoutMs?: number;
+  /**
+   * Replicas of the cluster file that run elsewhere (`orrery run --serve <id>` on their machine):
+   * not started here, dialled at their fixed address; their figures are not in the result.
+   */
+  readonly remote?: readonly ProcessId[];
   /** Awaited once every replica is up, before the clients start (tests poke the cluster here). */
   readonly beforeClients?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => Promise<void>;
 }
@@ -191,6 +196,29 @@ async function stopChild(c: Child, message: ToReplica | ToClient | undefined): P
 
 const NS_PER_MS = 1_000_000;
 
+/** What replica `entry` of a run needs to start (also used by `orrery run --serve`). */
+export function replicaSpec(
+  options: Pick<RuntimeOptions, 'protocol' | 'config' | 'cluster' | 'planet' | 'workerShards' | 'failureDetector' | 'recordExecutions' | 'frameBytesMax'>,
+  entry: ClusterEntry,
+): ReplicaSpec {
+  const { cluster, planet } = options;
+  const regionIndex = (region: string) => planet?.regionIndex(region) ?? -1;
+  const oneWayMs = (a: string, b: string) => (planet === undefined ? 0 : planet.oneWayNs(regionIndex(a), regionIndex(b)) / NS_PER_MS);
+  const distance = (a: string, b: string) => (planet === undefined ? (a === b ? 0 : 1) : oneWayMs(a, b));
+  return {
+    id: entry.id,
+    protocol: options.protocol.name,
+    config: options.config,
+    cluster,
+    delayMsTo: cluster.map((to) => oneWayMs(entry.region, to.region)),
+    distanceTo: cluster.map((to) => distance(entry.region, to.region)),
+    workerShards: options.workerShards ?? 0,
+    failureDetector: options.failureDetector ?? FAILURE_DETECTOR_DEFAULTS,
+    recordExecutions: options.recordExecutions ?? false,
+    frameBytesMax: options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT,
+  };
+}
+
 /** Runs one workload on a fresh cluster of child processes and returns what it measured. */
 export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult> {
   validateWorkload(options.workload);
@@ -216,21 +244,16 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     return c;
   };
   try {
-    const replicas = cluster.map((entry) => {
-      const spec: ReplicaSpec = {
-        id: entry.id,
-        protocol: options.protocol.name,
-        config,
-        cluster,
-        delayMsTo: cluster.map((to) => oneWayMs(entry.region, to.region)),
-        distanceTo: cluster.map((to) => distance(entry.region, to.region)),
-        workerShards: options.workerShards ?? 0,
-        failureDetector: options.failureDetector ?? FAILURE_DETECTOR_DEFAULTS,
-        recordExecutions: options.recordExecutions ?? false,
-        frameBytesMax,
-      };
-      return track(spawnChild('replica-main', spec, `replica ${entry.id}`, options));
-    });
+    const remote = new Set(options.remote ?? []);
+    for (const id of remote) {
+      const entry = cluster[id - 1];
+      if (entry === undefined) throw new UsageError(`--remote ${id} is not a process of the cluster (1..${n})`);
+      if (entry.port === 0) throw new UsageError(`process ${id} runs elsewhere (--remote), so the cluster file must give it a fixed port`);
+    }
+    const replicas = cluster
+      .filter((entry) => !remote.has(entry.id))
+      .map((entry) => track(spawnChild('replica-main', replicaSpec(options, entry), `replica ${entry.id}`, options)));
+    const byId = new Map(replicas.map((r) => [Number(r.name.slice('replica '.length)), r]));
     let ports: Array<Extract<FromReplica, { t: 'listening' }>>;
     try {
       ports = await Promise.all(replicas.map((r) => awaitMessage<Extract<FromReplica, { t: 'listening' }>>(r, 'listening', timeoutMs)));
@@ -238,9 +261,12 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
       // A port taken or an address not on this machine: the cluster description's fault, told in one line.
       throw new UsageError(`cannot start the cluster: ${(error as Error).message}`);
     }
-    const addresses = cluster.map((entry, i) => ({ id: entry.id, host: entry.host, port: ports[i]!.port }));
-    const connected = replicas.map((r) => awaitMessage(r, 'connected', timeoutMs));
-    for (const r of replicas) r.child.send({ t: 'peers', addresses } satisfies ToReplica);
+    const portOf = new Map(replicas.map((r, i) => [Number(r.name.slice('replica '.length)), ports[i]!.port]));
+    const addresses = cluster.map((entry) => ({ id: entry.id, host: entry.host, port: portOf.get(entry.id) ?? entry.port }));
+    // Replicas on other machines may take a while to come up: wait for them longer.
+    const connectMs = remote.size > 0 ? Math.max(timeoutMs, 120_000) : timeoutMs;
+    const connected = replicas.map((r) => awaitMessage(r, 'connected', connectMs + 1000));
+    for (const r of replicas) r.child.send({ t: 'peers', addresses, timeoutMs: connectMs } satisfies ToReplica);
     await Promise.all(connected);
     for (const r of replicas) r.child.send({ t: 'start' } satisfies ToReplica);
     await options.beforeClients?.(addresses);
@@ -281,7 +307,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     for (const crash of options.crashes ?? []) {
       crashTimers.push(
         setTimeout(() => {
-          const victim = replicas[crash.process - 1];
+          const victim = byId.get(crash.process);
           if (victim === undefined || !victim.alive) return;
           crashed.push(crash.process);
           victim.child.kill('SIGKILL');

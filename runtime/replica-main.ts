@@ -41,7 +41,7 @@ if (process.send !== undefined) {
     const message = raw as ToReplica;
     switch (message.t) {
       case 'peers':
-        host.connectPeers(message.addresses).then(
+        host.connectPeers(message.addresses, message.timeoutMs).then(
           () => send({ t: 'connected' }),
           (error: Error) => send({ t: 'error', message: error.message }),
         );

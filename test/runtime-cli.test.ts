@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { parseCluster } from '../runtime/cluster.js';
 import { alive, expectNoOrphans } from './support/runtime.js';
 
@@ -84,7 +84,48 @@ describe('cluster files', () => {
   });
 });
 
+/** Ports free right now on loopback. */
+async function freePorts(count: number): Promise<number[]> {
+  const { createServer } = await import('node:net');
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<import('node:net').Server>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
 describe('orrery run', () => {
+  test('a cluster across machines: one process served apart (--serve), the launcher runs the rest (--remote)', async () => {
+    const ports = await freePorts(3);
+    const cluster = Object.fromEntries(ports.map((port, i) => [String(i + 1), { host: '127.0.0.1', port, region: `r${i + 1}` }]));
+    const path = file('spread.json', JSON.stringify(cluster));
+    const served = spawn(process.execPath, [CLI, 'run', '--cluster', path, '--serve', '3', '--protocol', 'fpaxos'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let servedOut = '';
+    let servedErr = '';
+    served.stdout.setEncoding('utf8').on('data', (text: string) => (servedOut += text));
+    served.stderr.setEncoding('utf8').on('data', (text: string) => (servedErr += text));
+    // Whatever happens below, the served process must not outlive the test.
+    onTestFinished(() => {
+      if (served.exitCode === null && served.signalCode === null) served.kill('SIGKILL');
+    });
+    const driver = spawn(process.execPath, [CLI, 'run', '--cluster', path, '--remote', '3', '--protocol', 'fpaxos', '--clients', '6', '--commands', '20', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let driverOut = '';
+    driver.stdout.setEncoding('utf8').on('data', (text: string) => (driverOut += text));
+    expect(await new Promise((resolve) => driver.once('close', resolve))).toBe(0);
+    const report = JSON.parse(driverOut) as { commands: number; notes: string[]; runtime: { cpu: { name: string }[] } };
+    expect(report.commands).toBe(120);
+    expect(report.runtime.cpu.map((c) => c.name)).toEqual(['replica 1', 'replica 2', 'client group 1']);
+    expect(report.notes).toContain('processes 3 ran elsewhere: their CPU, messages and executions are not included');
+    served.kill('SIGINT');
+    expect(await new Promise((resolve) => served.once('close', resolve))).toBe(0);
+    expect(servedErr).toMatch(/\[replica 3\] every link is up; serving until Ctrl-C/);
+    const figures = JSON.parse(servedOut) as { id: number; executed: number; cpuUserMs: number };
+    expect(figures.id).toBe(3);
+    expect(figures.executed).toBe(120); // the served replica learned and ran every command
+    expectNoOrphans([served.pid!, driver.pid!]);
+  });
+
   test('prints the simulator report plus ops/s and CPU per process; the checks pass; no child survives', () => {
     const run = orrery('run', '--protocol', 'tempo', '--clients', '6', '--commands', '30', '--conflict', '50', '--check', '--json');
     expect(run.stderr).toBe('');
