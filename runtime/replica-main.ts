@@ -1,17 +1,15 @@
 /**
- * Entry point of a replica process: `node dist/runtime/replica-main.js '<ReplicaSpec as JSON>'`.
- *
- * Under a launcher (an IPC channel is present) it listens, reports its port, dials the addresses the
- * launcher sends, and starts when told. Standalone (one replica of a multi-machine cluster, every
- * port fixed in the cluster file) it dials the cluster file's addresses and starts once every link is
- * up; SIGTERM prints its stats as one JSON line and exits.
+ * Entry point of a replica process started by the launcher with an IPC channel:
+ * `node dist/runtime/replica-main.js '<ReplicaSpec as JSON>'`. It listens, reports its port, dials
+ * the addresses the launcher sends, starts when told, answers `stats`, and exits on `stop`, SIGTERM
+ * or when its launcher goes away. (A replica on another machine runs under `orrery run --serve`.)
  */
 import { ReplicaHost, type ReplicaSpec } from './replica-host.js';
 import { exitWithParent, type FromReplica, type ToReplica } from './ipc.js';
 
-const spec = JSON.parse(process.argv[2] ?? process.env['ORRERY_REPLICA_SPEC'] ?? 'null') as ReplicaSpec | null;
-if (spec === null) {
-  process.stderr.write('replica-main: give the replica spec as the first argument (JSON)\n');
+const spec = JSON.parse(process.argv[2] ?? 'null') as ReplicaSpec | null;
+if (spec === null || process.send === undefined) {
+  process.stderr.write('replica-main: runs under the launcher, with the replica spec as the first argument (JSON)\n');
   process.exit(2);
 }
 const log = (line: string) => process.stderr.write(`[replica ${spec.id}] ${line}\n`);
@@ -35,36 +33,24 @@ try {
   send({ t: 'error', message });
   process.exit(1);
 }
-if (process.send !== undefined) {
-  send({ t: 'listening', port });
-  process.on('message', (raw) => {
-    const message = raw as ToReplica;
-    switch (message.t) {
-      case 'peers':
-        host.connectPeers(message.addresses, message.timeoutMs).then(
-          () => send({ t: 'connected' }),
-          (error: Error) => send({ t: 'error', message: error.message }),
-        );
-        break;
-      case 'start':
-        host.start();
-        break;
-      case 'stats':
-        send({ t: 'stats', stats: host.stats() });
-        break;
-      case 'stop':
-        void host.stop().then(() => process.exit(0));
-        break;
-    }
-  });
-} else {
-  log(`listening on port ${port}`);
-  await host.connectPeers(spec.cluster.map((e) => ({ id: e.id, host: e.host, port: e.port })), 120_000);
-  host.start();
-  log('every peer link is up; started');
-  process.removeAllListeners('SIGTERM');
-  process.on('SIGTERM', () => {
-    process.stdout.write(`${JSON.stringify(host.stats())}\n`);
-    void host.stop().then(() => process.exit(0));
-  });
-}
+send({ t: 'listening', port });
+process.on('message', (raw) => {
+  const message = raw as ToReplica;
+  switch (message.t) {
+    case 'peers':
+      host.connectPeers(message.addresses, message.timeoutMs).then(
+        () => send({ t: 'connected' }),
+        (error: Error) => send({ t: 'error', message: error.message }),
+      );
+      break;
+    case 'start':
+      host.start();
+      break;
+    case 'stats':
+      send({ t: 'stats', stats: host.stats() });
+      break;
+    case 'stop':
+      void host.stop().then(() => process.exit(0));
+      break;
+  }
+});
