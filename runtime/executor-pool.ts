@@ -15,7 +15,7 @@
  * key's infos in the inline order, and the executor's order per key does not depend on other keys.
  */
 import { Piscina } from 'piscina';
-import { connectionCodec, MSGPACK_CODEC, type Codec } from './codec.js';
+import { connectionCodec, type Codec } from './codec.js';
 import type { Config } from '../core/config.js';
 import type { ShardId } from '../core/ids.js';
 import type { ExecutionResult, Executor } from '../core/process.js';
@@ -54,7 +54,8 @@ export class ExecutorPool {
   private readonly pools: Piscina[] = [];
   private readonly queues: unknown[][] = [];
   private readonly inFlight: number[] = [];
-  /** Per shard, the codec of its answer stream (see executor-worker.ts). */
+  /** Per shard, the codecs of its task stream and of its answer stream (see executor-worker.ts). */
+  private readonly taskCodecs: Codec[] = [];
   private readonly answerCodecs: Codec[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -69,6 +70,7 @@ export class ExecutorPool {
       this.pools.push(new Piscina({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Number.MAX_SAFE_INTEGER, workerData, concurrentTasksPerWorker: 1, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
       this.queues.push([]);
       this.inFlight.push(0);
+      this.taskCodecs.push(connectionCodec());
       this.answerCodecs.push(connectionCodec());
     }
   }
@@ -116,7 +118,7 @@ export class ExecutorPool {
     this.inFlight[shard]!++;
     this.infos += infos.length;
     // msgpackr encodes into a buffer it reuses: copy out before transferring the copy's memory.
-    const task: ShardTask = { infos: new Uint8Array(MSGPACK_CODEC.encode(infos)), now: this.options.now() };
+    const task: ShardTask = { infos: new Uint8Array(this.taskCodecs[shard]!.encode(infos)), now: this.options.now() };
     this.pools[shard]!.run(task, { transferList: [task.infos.buffer as ArrayBuffer] }).then(
       (encoded: Uint8Array) => {
         this.inFlight[shard]!--;

@@ -5,7 +5,7 @@
  * order produced. The main thread routes the latter with the protocol's `shardOf`.
  */
 import { move, workerData } from 'piscina';
-import { connectionCodec, MSGPACK_CODEC } from './codec.js';
+import { connectionCodec } from './codec.js';
 import type { Config } from '../core/config.js';
 import type { ExecutionResult, Executor } from '../core/process.js';
 import { protocolByName } from '../protocols/index.js';
@@ -34,14 +34,14 @@ export interface ShardAnswer {
 }
 
 const data = workerData as ShardWorkerData;
-// Tasks are plain msgpack: encoding them is the main thread's cost, and plain msgpack encodes about
-// twice as fast as records. Answers leave in order and are decoded by the main thread, so they use
-// a per-stream records codec, which decodes about twice as fast.
+// Tasks reach this thread in the order the main thread encoded them, and answers leave in order, so
+// each direction can use a per-stream codec (records: structures sent once, fast objects decoded).
+const taskCodec = connectionCodec();
 const answerCodec = connectionCodec();
 const executor: Executor<unknown> = protocolByName(data.protocol).createExecutor(data.process, data.config, data.shard);
 
 export default function runShardTask(task: ShardTask): Uint8Array {
-  const infos = MSGPACK_CODEC.decode(task.infos) as unknown[];
+  const infos = taskCodec.decode(task.infos) as unknown[];
   for (const info of infos) executor.handle(info, task.now);
   const answer: ShardAnswer = { results: executor.drain(), shardInfos: executor.drainShardInfos?.() ?? [] };
   // msgpackr encodes into a buffer it reuses: copy out, then transfer the copy.
