@@ -10,6 +10,7 @@ import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
+import { RUN_FLAGS, runRunCommand } from './run-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
@@ -41,6 +42,7 @@ export async function main(args: string[]): Promise<void> {
       (y) => y.options(CALIBRATE_FLAGS),
       (argv) => runCalibrateCommand(argv, print, ['orrery', ...args].join(' ')),
     )
+    .command('run', 'run a protocol on real processes and sockets (one per replica)', (y) => y.options(RUN_FLAGS), (argv) => runRunCommand(argv, print))
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
     .demandCommand(1, 'name a command: sim, check, calibrate, bote or regions')
     .strict()

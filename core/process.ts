@@ -84,6 +84,14 @@ export interface Process<Msg extends Message, Info> {
    * index with it) implement this; the host forwards whatever the executor's `drainExecuted` returns.
    */
   executed?(dots: readonly Dot[], now: Time): void;
+  /**
+   * Optional: the host's failure detector now suspects `process` has crashed (eventually perfect:
+   * suspicions may be wrong for a while and are then withdrawn by `unsuspect`). Leader change and
+   * recovery start from here. Hosts without a failure detector never call it.
+   */
+  suspect?(process: ProcessId, now: Time): void;
+  /** Optional: an earlier suspicion of `process` was wrong; it is alive. */
+  unsuspect?(process: ProcessId, now: Time): void;
 }
 
 /** A partial result: the results of one command's operations on one key, in op order. */

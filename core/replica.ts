@@ -131,6 +131,20 @@ export class Replica<Msg extends Message, Info> {
     this.pump(now);
   }
 
+  /** The host's failure detector suspects `process` (passed to the process when it listens). */
+  suspect(process: ProcessId, now: Time): void {
+    if (this.process.suspect === undefined) return;
+    this.process.suspect(process, now);
+    this.pump(now);
+  }
+
+  /** The host's failure detector withdrew its suspicion of `process`. */
+  unsuspect(process: ProcessId, now: Time): void {
+    if (this.process.unsuspect === undefined) return;
+    this.process.unsuspect(process, now);
+    this.pump(now);
+  }
+
   /** Partial results produced outside an input (asynchronous executors in the runtime). */
   deliverResults(results: readonly ExecutionResult[]): void {
     for (const result of results) this.gather(result);

@@ -42,6 +42,8 @@ export interface SimReport {
       readonly queueMsMax: number;
     }>;
   };
+  /** What `durationMs`/`simulatedMs` measured: absent for the simulator, 'wall-clock' for the runtime. */
+  readonly clock?: 'wall-clock';
 }
 
 const NS_PER_MS = 1_000_000;
@@ -51,7 +53,7 @@ export function nsToMs(ns: number): number {
   return Math.round(ns / 1000) / 1000;
 }
 
-export function makeReport(result: SimulationResult, notes: readonly string[] = [], withFaults = false): SimReport {
+export function makeReport(result: SimulationResult, notes: readonly string[] = [], withFaults = false, clock?: 'wall-clock'): SimReport {
   const clientsPerRegion = result.clientsPerRegion;
   const byRegion = result.clientRegions.map((region) => ({
     region,
@@ -96,6 +98,7 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
           },
         }),
     ...(withFaults ? { faults: { ...result.faults, recoveredByProcess: result.recoveredByProcess, caughtUp: result.caughtUpProcesses } } : {}),
+    ...(clock === undefined ? {} : { clock }),
   };
 }
 
@@ -153,7 +156,7 @@ export function formatReport(report: SimReport): string {
     lines.push(`  ${pad(row.region, width, false)}${cells.map((c) => pad(c, 9)).join('')}`);
   }
   lines.push('');
-  lines.push(`commands: ${report.commands} in ${(report.simulatedMs / 1000).toFixed(3)} s simulated, ${report.throughputOpsPerSec} commands/s`);
+  lines.push(`commands: ${report.commands} in ${(report.simulatedMs / 1000).toFixed(3)} s ${report.clock ?? 'simulated'}, ${report.throughputOpsPerSec} commands/s`);
   if (report.paths.fastRatio === null) {
     lines.push('paths: one path only (every command goes through the leader)');
   } else {
