@@ -36,11 +36,17 @@ export interface RunOptions {
   readonly strict?: boolean;
   readonly jitterPct?: number;
   readonly gcIntervalMs?: number;
+  readonly epaxosFastQuorum?: 'simple' | 'optimized';
 }
 
 /** Runs a simulation with an {@link ExecutionOrderMonitor} watching every executor. */
 export function checkedRun(options: RunOptions): CheckedRun {
-  const config = makeConfig(options.protocol.name, { n: options.n, f: options.f, ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }) });
+  const config = makeConfig(options.protocol.name, {
+    n: options.n,
+    f: options.f,
+    ...(options.gcIntervalMs === undefined ? {} : { gcIntervalMs: options.gcIntervalMs }),
+    ...(options.epaxosFastQuorum === undefined ? {} : { epaxosFastQuorum: options.epaxosFastQuorum }),
+  });
   // Watch every commit as the executors see it: every process must commit the same value per dot.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const processes: Process<any, GraphInfo>[] = [];

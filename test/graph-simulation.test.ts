@@ -4,20 +4,24 @@ import { epaxos } from '../protocols/epaxos/index.js';
 import { checkedRun } from './graph-helpers.js';
 
 const CONFLICTS = [0, 2, 10, 50, 100];
+/** `quorum` is EPaxos's fast quorum: the default 2F, or the paper's optimized F + ⌊(F+1)/2⌋. */
 const CONFIGS = [
-  { protocol: epaxos, n: 3, f: 1 },
-  { protocol: epaxos, n: 5, f: 1 },
-  { protocol: epaxos, n: 7, f: 1 },
-  { protocol: atlas, n: 3, f: 1 },
-  { protocol: atlas, n: 5, f: 1 },
-  { protocol: atlas, n: 5, f: 2 },
-  { protocol: atlas, n: 7, f: 1 },
-  { protocol: atlas, n: 7, f: 2 },
-];
+  { protocol: epaxos, n: 3, f: 1, quorum: 'simple' },
+  { protocol: epaxos, n: 5, f: 1, quorum: 'simple' },
+  { protocol: epaxos, n: 7, f: 1, quorum: 'simple' },
+  { protocol: epaxos, n: 3, f: 1, quorum: 'optimized' },
+  { protocol: epaxos, n: 5, f: 1, quorum: 'optimized' },
+  { protocol: epaxos, n: 7, f: 1, quorum: 'optimized' },
+  { protocol: atlas, n: 3, f: 1, quorum: 'simple' },
+  { protocol: atlas, n: 5, f: 1, quorum: 'simple' },
+  { protocol: atlas, n: 5, f: 2, quorum: 'simple' },
+  { protocol: atlas, n: 7, f: 1, quorum: 'simple' },
+  { protocol: atlas, n: 7, f: 2, quorum: 'simple' },
+] as const;
 const CLIENTS_PER_REGION = 2;
 const COMMANDS_PER_CLIENT = 15;
 
-describe.each(CONFIGS)('$protocol.name n=$n f=$f', ({ protocol, n, f }) => {
+describe.each(CONFIGS)('$protocol.name n=$n f=$f ($quorum fast quorum)', ({ protocol, n, f, quorum }) => {
   test.each(CONFLICTS.map((conflictRate, i) => ({ conflictRate, i })))('conflict $conflictRate%', ({ conflictRate, i }) => {
     // Vary the shape across cells: 2 keys per command, reads, jitter (reordering), JSON round-trips.
     const variant = (n + f + i) % 4;
@@ -27,6 +31,7 @@ describe.each(CONFIGS)('$protocol.name n=$n f=$f', ({ protocol, n, f }) => {
       f,
       clientsPerRegion: CLIENTS_PER_REGION,
       seed: `${protocol.name}-${n}-${f}-${conflictRate}`,
+      ...(protocol === epaxos ? { epaxosFastQuorum: quorum } : {}),
       workload: {
         commandsPerClient: COMMANDS_PER_CLIENT,
         conflictRate,
