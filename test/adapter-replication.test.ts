@@ -82,3 +82,18 @@ describe.each(PROTOCOL_NAMES.map((protocol) => [protocol]))('%s replicates the a
     expect(first.submitted).toBeGreaterThan(SCRIPT.length * 4);
   });
 });
+
+describe('tempo with key-partitioned executors', () => {
+  it('ends with the same registers with 1, 2 and 4 executor shards (targets live in one shard each)', () => {
+    // tempoShardOf puts llama/slot0 in shard 1 and mistral/slot0 in shard 0, for both 2 and 4 shards.
+    const states = [1, 2, 4].map((executorShards) => {
+      const run = runRegisterCluster({ protocol: 'tempo', n: 3, seed: 'shards', proposals: SCRIPT, pollEveryMs: 150, maxTimeMs: 60_000, executorShards });
+      const reference = run.apps.get(1)!;
+      for (const app of run.apps.values()) for (const target of reference.targetNames()) expect(app.read(target)).toEqual(reference.read(target));
+      return reference.targetNames().map((target) => reference.read(target));
+    });
+    expect(states[0]!.map((state) => state.current?.digest)).toEqual([expect.any(String), other1]);
+    expect(states[1]).toEqual(states[0]);
+    expect(states[2]).toEqual(states[0]);
+  });
+});

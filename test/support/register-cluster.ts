@@ -11,6 +11,7 @@
  * then the remaining messages drain. Everything derives from the seed.
  */
 import { AdapterRegisterApp, decodeOutcome, decodeState, markStableOp, proposeOp, readOp, registerCommand, voteOp } from '../../apps/adapter-register/app.js';
+import type { AuditEntry } from '../../apps/adapter-register/audit-log.js';
 import type { RegisterState } from '../../apps/adapter-register/register.js';
 import type { Command, Op } from '../../core/command.js';
 import { makeConfig, type ProtocolName } from '../../core/config.js';
@@ -40,11 +41,43 @@ export interface RegisterRunOptions {
   readonly pollEveryMs: number;
   /** Simulated time after which the run is declared stuck. */
   readonly maxTimeMs: number;
+  /** Executor shards per process (key-partitioned executors only, i.e. Tempo); 1 by default. */
+  readonly executorShards?: number;
+}
+
+/** One process's register, whatever shard each target lives in. */
+export interface RegisterView {
+  targetNames(): string[];
+  read(target: string): RegisterState;
+  auditLog(target: string): readonly AuditEntry[];
+}
+
+/** The register of a process split over executor shards: each target lives in the shard that wrote it. */
+class ShardedRegister implements RegisterView {
+  constructor(private readonly shards: readonly AdapterRegisterApp[]) {}
+
+  targetNames(): string[] {
+    return this.shards.flatMap((shard) => shard.targetNames()).sort();
+  }
+
+  read(target: string): RegisterState {
+    return this.owner(target).read(target);
+  }
+
+  auditLog(target: string): readonly AuditEntry[] {
+    return this.owner(target).auditLog(target);
+  }
+
+  private owner(target: string): AdapterRegisterApp {
+    const owners = this.shards.filter((shard) => shard.targetNames().includes(target));
+    if (owners.length > 1) throw new Error(`target ${target} was written in ${owners.length} shards`);
+    return owners[0] ?? this.shards[0]!;
+  }
 }
 
 export interface RegisterRun {
   /** Each process's application, after the run. */
-  readonly apps: ReadonlyMap<ProcessId, AdapterRegisterApp>;
+  readonly apps: ReadonlyMap<ProcessId, RegisterView>;
   /** Outcomes of calls and states of reads, in the order clients received them. */
   readonly answered: { readonly process: ProcessId; readonly op: Op; readonly result: string }[];
   /** Every state a poll returned. */
@@ -63,10 +96,11 @@ type Event =
 export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
   const { n } = options;
   const protocol = protocolByName(options.protocol);
-  const config = makeConfig(options.protocol, { n, app: 'adapter-register' });
+  const shards = options.executorShards ?? 1;
+  const config = makeConfig(options.protocol, { n, app: 'adapter-register', executorShards: shards });
   const rng = new Rng(`register-cluster/${String(options.seed)}`);
   const replicas = new Map<ProcessId, Replica<Message, unknown>>();
-  const apps = new Map<ProcessId, AdapterRegisterApp>();
+  const apps = new Map<ProcessId, RegisterView>();
   const queue = new EventQueue<Event>();
   const linkFreeAt = new Map<string, number>();
   const pending = new Map<Rifl, { process: ProcessId; target: string; op: Op }>();
@@ -86,11 +120,16 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
   for (let id = 1; id <= n; id++) {
     const process = protocol.createProcess(id, config);
     process.discover([id, ...Array.from({ length: n - 1 }, (_, i) => ((id + i) % n) + 1)]);
-    const executor = protocol.createExecutor(id, config, 0);
-    const app = (executor as unknown as { app: unknown }).app;
-    if (!(app instanceof AdapterRegisterApp)) throw new Error(`${options.protocol}: the executor does not run the adapter register`);
-    apps.set(id, app);
-    replicas.set(id, new Replica(process, { executors: [executor] }));
+    const executors = Array.from({ length: shards }, (_, shard) => protocol.createExecutor(id, config, shard));
+    const shardApps = executors.map((executor) => {
+      const app = (executor as unknown as { app: unknown }).app;
+      if (!(app instanceof AdapterRegisterApp)) throw new Error(`${options.protocol}: the executor does not run the adapter register`);
+      return app;
+    });
+    apps.set(id, new ShardedRegister(shardApps));
+    const shardOf = protocol.shardOf;
+    if (shards > 1 && shardOf === undefined) throw new Error(`${options.protocol} has no key-partitioned executor`);
+    replicas.set(id, new Replica(process, shardOf === undefined ? { executors } : { executors, shardOf }));
     for (const spec of process.timers) queue.push({ time: spec.everyMs, seq: 0, kind: 'timer', process: id, timer: spec.timer, everyMs: spec.everyMs });
     queue.push({ time: options.pollEveryMs, seq: 0, kind: 'poll', process: id });
   }
