@@ -97,3 +97,29 @@ describe('tempo with key-partitioned executors', () => {
     expect(states[2]).toEqual(states[0]);
   });
 });
+
+describe.each(PROTOCOL_NAMES.map((protocol) => [protocol]))('%s replicates the adapter register with a minority crashed', (protocol) => {
+  // Everything is proposed at process 1 (FPaxos's leader), which stays up.
+  const script = SCRIPT.map((proposal) => ({ ...proposal, process: 1 }));
+
+  it.each([
+    [3, [3]],
+    [5, [2]],
+  ])('n=%i, crashed %j: good versions still released, the bad one never, live processes agree', (n, crashed) => {
+    const run = runRegisterCluster({ protocol, n, seed: 'crash', proposals: script, pollEveryMs: 150, maxTimeMs: 60_000, crashed });
+    expect([...run.apps.keys()]).toEqual(Array.from({ length: n }, (_, i) => i + 1).filter((id) => !crashed.includes(id)));
+    const reference = run.apps.get(1)!;
+    for (const target of reference.targetNames()) {
+      for (const app of run.apps.values()) expect(app.auditLog(target)).toEqual(reference.auditLog(target));
+    }
+    const log = reference.auditLog('llama/slot0');
+    const votes = log.flatMap((entry) => (entry.event.type === 'voted' ? [entry.event.validator] : []));
+    expect(votes).not.toContain(String(crashed[0]));
+    const released = new Set(log.flatMap((entry) => (entry.event.type === 'released' ? [entry.event.versionId] : [])));
+    const releasedDigests = log.flatMap((entry) => (entry.event.type === 'proposed' && released.has(entry.event.versionId) ? [entry.event.digest] : []));
+    expect(releasedDigests.slice(0, 2)).toEqual([good1, good3]);
+    expect(releasedDigests).not.toContain(bad2);
+    expect(log.some((entry) => entry.event.type === 'rejected')).toBe(true);
+    expect(reference.read('mistral/slot0').current?.digest).toBe(other1);
+  });
+});

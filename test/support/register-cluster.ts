@@ -43,6 +43,14 @@ export interface RegisterRunOptions {
   readonly maxTimeMs: number;
   /** Executor shards per process (key-partitioned executors only, i.e. Tempo); 1 by default. */
   readonly executorShards?: number;
+  /**
+   * Processes crashed from the start (a minority): they receive nothing, tick never, and their
+   * validators never vote. Every process lists them last when sorting by distance, as if they were
+   * far away, so quorums avoid them without needing recovery.
+   */
+  readonly crashed?: readonly ProcessId[];
+  /** Protocol configuration beyond n and the application (e.g. f). */
+  readonly config?: { readonly f?: number };
 }
 
 /** One process's register, whatever shard each target lives in. */
@@ -76,7 +84,7 @@ class ShardedRegister implements RegisterView {
 }
 
 export interface RegisterRun {
-  /** Each process's application, after the run. */
+  /** Each live process's application, after the run. */
   readonly apps: ReadonlyMap<ProcessId, RegisterView>;
   /** Outcomes of calls and states of reads, in the order clients received them. */
   readonly answered: { readonly process: ProcessId; readonly op: Op; readonly result: string }[];
@@ -97,7 +105,9 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
   const { n } = options;
   const protocol = protocolByName(options.protocol);
   const shards = options.executorShards ?? 1;
-  const config = makeConfig(options.protocol, { n, app: 'adapter-register', executorShards: shards });
+  const config = makeConfig(options.protocol, { n, app: 'adapter-register', executorShards: shards, ...options.config });
+  const crashed = new Set(options.crashed ?? []);
+  if (crashed.size * 2 >= n) throw new Error(`crash a minority only (${crashed.size} of ${n})`);
   const rng = new Rng(`register-cluster/${String(options.seed)}`);
   const replicas = new Map<ProcessId, Replica<Message, unknown>>();
   const apps = new Map<ProcessId, RegisterView>();
@@ -119,14 +129,15 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
 
   for (let id = 1; id <= n; id++) {
     const process = protocol.createProcess(id, config);
-    process.discover([id, ...Array.from({ length: n - 1 }, (_, i) => ((id + i) % n) + 1)]);
+    const others = Array.from({ length: n - 1 }, (_, i) => ((id + i) % n) + 1);
+    process.discover([id, ...others.filter((other) => !crashed.has(other)), ...others.filter((other) => crashed.has(other))]);
     const executors = Array.from({ length: shards }, (_, shard) => protocol.createExecutor(id, config, shard));
     const shardApps = executors.map((executor) => {
       const app = (executor as unknown as { app: unknown }).app;
       if (!(app instanceof AdapterRegisterApp)) throw new Error(`${options.protocol}: the executor does not run the adapter register`);
       return app;
     });
-    apps.set(id, new ShardedRegister(shardApps));
+    if (!crashed.has(id)) apps.set(id, new ShardedRegister(shardApps));
     const shardOf = protocol.shardOf;
     if (shards > 1 && shardOf === undefined) throw new Error(`${options.protocol} has no key-partitioned executor`);
     replicas.set(id, new Replica(process, shardOf === undefined ? { executors } : { executors, shardOf }));
@@ -145,6 +156,7 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
   }
 
   const submit = (process: ProcessId, target: string, op: Op): void => {
+    if (crashed.has(process)) throw new Error(`the script submits at crashed process ${process}`);
     // One client per command: no command waits behind another client's, and rifls never repeat.
     const rifl = makeRifl(nextClient++, 1);
     const cmd: Command = registerCommand(rifl, target, op);
@@ -167,6 +179,7 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
       const { digest } = JSON.parse(op.args) as { digest: string };
       const pass = digestGood.get(digest) === true;
       for (let validator = 1; validator <= n; validator++) {
+        if (crashed.has(validator)) continue;
         const evidence = pass ? 'quality above thresholds' : 'regression on the reference corpus';
         schedule({
           time: now + 5 + rng.int(200),
@@ -210,7 +223,7 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
     return scheduledSubmits === 0;
   };
   const converged = (): boolean => {
-    const reference = apps.get(1)!;
+    const reference = apps.values().next().value!;
     for (const target of targets) {
       const head = reference.read(target).logHead;
       for (const app of apps.values()) if (app.read(target).logHead !== head) return false;
@@ -224,6 +237,7 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
     if (now > options.maxTimeMs) throw new Error(`${options.protocol} seed ${String(options.seed)}: stuck at ${now} ms (${pending.size} commands unanswered, processes ${converged() ? "" : "not "}converged)`);
     switch (event.kind) {
       case 'deliver':
+        if (crashed.has(event.to)) break;
         replicas.get(event.to)!.handle(event.from, event.msg, now);
         flush(event.to);
         break;
@@ -232,12 +246,12 @@ export function runRegisterCluster(options: RegisterRunOptions): RegisterRun {
         submit(event.process, event.target, event.op);
         break;
       case 'poll':
-        if (!timersOn) break;
+        if (!timersOn || crashed.has(event.process)) break;
         submit(event.process, targets[rng.int(targets.length)]!, readOp());
         queue.push({ time: now + options.pollEveryMs, seq: 0, kind: 'poll', process: event.process });
         break;
       case 'timer':
-        if (!timersOn) break;
+        if (!timersOn || crashed.has(event.process)) break;
         replicas.get(event.process)!.onTimer(event.timer, now);
         flush(event.process);
         queue.push({ ...event, time: now + event.everyMs });
