@@ -9,8 +9,18 @@ import { invariant } from './invariant.js';
 
 export type Key = string;
 
-/** One operation on one key. */
-export type Op = { readonly op: 'get' } | { readonly op: 'put'; readonly value: string } | { readonly op: 'delete' };
+/**
+ * One operation on one key. `get`, `put` and `delete` are the key-value store's; `call` invokes a
+ * named operation of another application (the adapter register's `propose`, `vote`, …) with its
+ * arguments encoded as a string by that application, so commands stay plain data. Every operation but
+ * `get` counts as a write for conflicts, `call` included: the command layer cannot know which calls
+ * leave state untouched, and treating one as a write only costs ordering, never safety.
+ */
+export type Op =
+  | { readonly op: 'get' }
+  | { readonly op: 'put'; readonly value: string }
+  | { readonly op: 'delete' }
+  | { readonly op: 'call'; readonly name: string; readonly args: string };
 
 /** The operations a command applies to one key, in order. */
 export interface KeyOps {

@@ -9,6 +9,10 @@ import { UsageError } from './invariant.js';
 export const PROTOCOL_NAMES = ['fpaxos', 'epaxos', 'atlas', 'tempo'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 
+/** The replicated applications an executor can run (apps/index.ts builds them). */
+export const APP_NAMES = ['kv', 'adapter-register'] as const;
+export type AppName = (typeof APP_NAMES)[number];
+
 /** Upper bound on the number of replicas: every quorum and vote table is sized from it. */
 export const MAX_PROCESSES = 64;
 
@@ -37,6 +41,12 @@ export interface Config {
    * recovery with it needs TryPreAccept, which Orrery does not implement (docs/epaxos-recovery.md).
    */
   readonly epaxosFastQuorum: EPaxosFastQuorum;
+  /**
+   * The application every executor applies commands to; absent means `kv`, the key-value store
+   * (absent rather than defaulted so that reports of kv runs stay byte-for-byte what they were).
+   * `adapter-register` runs the adapter register with the n processes as its validator group.
+   */
+  readonly app?: AppName;
 }
 
 /** The EPaxos fast-quorum variants. */
@@ -92,6 +102,9 @@ export function validateConfig(protocol: ProtocolName, config: Config): void {
     throw new ConfigError(`tempo detached interval must be positive milliseconds (got ${config.tempoDetachedIntervalMs})`);
   }
   integerIn('executor shards', config.executorShards, 1, 256);
+  if (config.app !== undefined && !(APP_NAMES as readonly string[]).includes(config.app)) {
+    throw new ConfigError(`unknown application '${String(config.app)}'; accepted: ${APP_NAMES.join(', ')}`);
+  }
   if (!(config.recoveryTimeoutMs > 0 && config.recoveryTimeoutMs <= 3_600_000)) {
     throw new ConfigError(`recovery timeout must be positive milliseconds up to 3600000 (got ${config.recoveryTimeoutMs})`);
   }

@@ -4,8 +4,9 @@
  * value. Results depend only on the order operations are applied in, never on anything else.
  */
 import type { KeyOps, OpResult } from '../../core/command.js';
+import { UnsupportedOperationError, type StateMachine } from '../../core/state-machine.js';
 
-export class KVStore {
+export class KVStore implements StateMachine {
   private readonly entries = new Map<string, string>();
 
   get(key: string): string | null {
@@ -50,6 +51,11 @@ export class KVStore {
         case 'delete':
           results.push(this.delete(keyOps.key));
           break;
+        case 'call':
+          // The store has no result value meaning "refused"; answering anything would pass for data.
+          throw new UnsupportedOperationError(
+            `the kv application has no operation '${op.name}' (key ${keyOps.key}); run the application that defines it (config.app)`,
+          );
       }
     }
     return results;

@@ -1,4 +1,5 @@
 /** Atlas: leaderless, fast quorum ⌊n/2⌋+f, dependency graph executed by SCCs in dot order. */
+import { createApplication } from '../../apps/index.js';
 import { formatDot, formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { GraphExecutor, type GraphInfo } from '../common/graph-executor.js';
@@ -13,7 +14,7 @@ export const atlas: ProtocolDefinition<AtlasMessage, GraphInfo> = {
     id: `dot ${formatDot(info.dot)}`,
     value: `${info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl)} deps=[${info.deps.map(formatDot).join(',')}]`,
   }),
-  createExecutor: (id) => new GraphExecutor(id, 'dot'),
+  createExecutor: (id, config) => new GraphExecutor(id, 'dot', createApplication(config)),
   // Recovery (PROTOCOLS.md §7.3) takes over the dots of crashed coordinators; timeouts resend lost commits.
   faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
 };

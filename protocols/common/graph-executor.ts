@@ -20,6 +20,7 @@
  *   skipped.
  */
 import { KVStore } from '../../apps/kv/store.js';
+import type { StateMachine } from '../../core/state-machine.js';
 import type { Command } from '../../core/command.js';
 import { FrontierMap, FrontierSet } from '../../core/frontier.js';
 import { dotSeq, dotSource, riflClient, riflSeq, type Dot, type ProcessId } from '../../core/ids.js';
@@ -60,7 +61,6 @@ interface Vertex {
 
 /** The executor of one EPaxos or Atlas process: committed commands in, per-key results out in SCC order. */
 export class GraphExecutor implements Executor<GraphInfo> {
-  readonly store = new KVStore();
   private readonly vertices = new Map<Dot, Vertex>();
   /** Executed dots, one frontier set per source process (index = source id). */
   private readonly executed: FrontierSet[] = [];
@@ -80,9 +80,11 @@ export class GraphExecutor implements Executor<GraphInfo> {
   private readonly retry: Dot[] = [];
   private readonly compare: (a: Vertex, b: Vertex) => number;
 
+  /** `app` is the application commands run against (config.app through apps/index.ts; the store by default). */
   constructor(
     readonly process: ProcessId,
     order: SccOrder,
+    readonly app: StateMachine = new KVStore(),
   ) {
     this.compare = order === 'seq-dot' ? compareSeqDot : compareDot;
   }
@@ -254,7 +256,7 @@ export class GraphExecutor implements Executor<GraphInfo> {
     if (cmd === null) return;
     if (!this.executedRifls.add(riflClient(cmd.rifl), riflSeq(cmd.rifl))) return; // committed twice after a retry
     for (const keyOps of cmd.keys) {
-      this.results.push({ rifl: cmd.rifl, key: keyOps.key, results: this.store.apply(keyOps) });
+      this.results.push({ rifl: cmd.rifl, key: keyOps.key, results: this.app.apply(keyOps) });
     }
   }
 }

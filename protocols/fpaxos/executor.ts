@@ -9,16 +9,20 @@ import { riflClient, riflSeq, type ProcessId } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import type { ExecutionResult, Executor, Time } from '../../core/process.js';
 import { KVStore } from '../../apps/kv/store.js';
+import type { StateMachine } from '../../core/state-machine.js';
 import type { SlotInfo } from './messages.js';
 
 export class SlotExecutor implements Executor<SlotInfo> {
-  readonly store = new KVStore();
   private nextSlot = 1;
   private readonly buffer = new Map<number, SlotInfo>();
   private readonly executedRifls = new FrontierMap();
   private results: ExecutionResult[] = [];
 
-  constructor(readonly process: ProcessId) {}
+  /** `app` is the application commands run against (config.app through apps/index.ts; the store by default). */
+  constructor(
+    readonly process: ProcessId,
+    readonly app: StateMachine = new KVStore(),
+  ) {}
 
   /** The next slot this executor will run; every slot below it has run. */
   get executedUpTo(): number {
@@ -49,7 +53,7 @@ export class SlotExecutor implements Executor<SlotInfo> {
     if (cmd === null) return;
     if (!this.executedRifls.add(riflClient(cmd.rifl), riflSeq(cmd.rifl))) return;
     for (const keyOps of cmd.keys) {
-      this.results.push({ rifl: cmd.rifl, key: keyOps.key, results: this.store.apply(keyOps) });
+      this.results.push({ rifl: cmd.rifl, key: keyOps.key, results: this.app.apply(keyOps) });
     }
   }
 }

@@ -1,4 +1,5 @@
 /** Flexible Multi-Paxos: the leader-based baseline. */
+import { createApplication } from '../../apps/index.js';
 import { formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { SlotExecutor } from './executor.js';
@@ -9,7 +10,7 @@ export const fpaxos: ProtocolDefinition<FPaxosMessage, SlotInfo> = {
   name: 'fpaxos',
   summary: 'Flexible Multi-Paxos: one leader, phase-2 quorum of its f+1 closest processes, leader change by phase 1 with n−f promises',
   createProcess: (id, config) => new FPaxosProcess(id, config),
-  createExecutor: (id) => new SlotExecutor(id),
+  createExecutor: (id, config) => new SlotExecutor(id, createApplication(config)),
   faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
   commitOf: (info) => ({ id: `slot ${info.slot}`, value: info.cmd === null ? 'no-op' : formatRifl(info.cmd.rifl) }),
 };

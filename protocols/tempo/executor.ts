@@ -19,6 +19,7 @@ import { formatDot, riflClient, riflSeq, type Dot, type ProcessId, type Rifl, ty
 import { invariant } from '../../core/invariant.js';
 import type { ExecutionResult, Executor, Time } from '../../core/process.js';
 import { KVStore } from '../../apps/kv/store.js';
+import type { StateMachine } from '../../core/state-machine.js';
 import type { Committed, Detached, StableAtKey, TempoFaultInjection, TempoInfo, Vote } from './messages.js';
 import { VoteTable } from './vote-table.js';
 
@@ -64,7 +65,6 @@ function before(a: Entry, clock: number, dot: Dot): boolean {
 
 /** One shard of a process's table executor (all keys when the host runs one shard). */
 export class TableExecutor implements Executor<TempoInfo> {
-  readonly store = new KVStore();
   private readonly keys = new Map<Key, KeyState>();
   private results: ExecutionResult[] = [];
   private shardInfos: StableAtKey[] = [];
@@ -77,6 +77,8 @@ export class TableExecutor implements Executor<TempoInfo> {
     readonly shard: ShardId = 0,
     private readonly observer?: TableExecutorObserver,
     private readonly injected: TempoFaultInjection = {},
+    /** The application commands run against (config.app through apps/index.ts; the store by default). */
+    readonly app: StateMachine = new KVStore(),
   ) {}
 
   handle(info: TempoInfo, _now: Time): void {
@@ -206,7 +208,7 @@ export class TableExecutor implements Executor<TempoInfo> {
     this.executedDots?.push(entry.dot);
     // A rifl committed under two dots (a client retry) runs once per key.
     if (!state.executedRifls.add(riflClient(entry.rifl), riflSeq(entry.rifl))) return;
-    this.results.push({ rifl: entry.rifl, key, results: this.store.apply({ key, ops: entry.ops }) });
+    this.results.push({ rifl: entry.rifl, key, results: this.app.apply({ key, ops: entry.ops }) });
   }
 }
 

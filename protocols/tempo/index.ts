@@ -1,4 +1,5 @@
 /** Tempo: leaderless SMR through timestamp stability. */
+import { createApplication } from '../../apps/index.js';
 import { formatDot, formatRifl } from '../../core/ids.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { TableExecutor, tempoShardOf } from './executor.js';
@@ -10,7 +11,7 @@ export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
   name: 'tempo',
   summary: 'Tempo: leaderless, commands ordered by timestamps that run once stable at a majority (fast quorum ⌊n/2⌋+f)',
   createProcess: (id, config) => new TempoProcess(id, config),
-  createExecutor: (id, config, shard) => new TableExecutor(id, config.n, shard),
+  createExecutor: (id, config, shard) => new TableExecutor(id, config.n, shard, undefined, {}, createApplication(config)),
   shardOf: tempoShardOf,
   // Recovery (PROTOCOLS.md §7.4) takes over the dots of crashed coordinators; timeouts resend lost
   // commits, and processes with commands that do not run ask for the votes they may have lost.
