@@ -109,7 +109,7 @@ const THROUGHPUT: ExperimentDefinition = {
   conflictPct: [2, 10],
   // Far from saturation: with the calibrated costs a protocol core saturates only at thousands of
   // clients per site, which takes hours here (docs/cpu-model.md); scale up in a definition file.
-  clientsPerRegion: [16, 64, 256],
+  clientsPerRegion: [16, 64, 256, 512],
   commandsPerClient: 10,
   seeds: [1],
   cpuProfile: 'results/cpu-profile.json',
