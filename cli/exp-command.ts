@@ -10,11 +10,14 @@ import { UsageError } from '../core/invariant.js';
 import { EXPERIMENTS } from '../experiments/catalog.js';
 import { expandDefinition, validateDefinition, type ExperimentDefinition } from '../experiments/definition.js';
 import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, type Provenance } from '../experiments/output.js';
+import { simFlagsOf } from '../experiments/point.js';
 import { runPoints } from '../experiments/runner.js';
 import { intFlag, stringFlag } from './options.js';
+import { simulationFromFlags } from './sim-command.js';
 
 type Argv = Record<string, unknown>;
 
+/** The options of `orrery exp`, described for yargs. */
 export const EXP_FLAGS = {
   list: { type: 'boolean', describe: 'describe every built-in experiment and exit' },
   out: { type: 'string', describe: 'output directory [default: results/<experiment>]' },
@@ -110,6 +113,9 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
   const out = stringFlag(argv, 'out', join('results', definition.name));
   const workers = intFlag(argv, 'workers', 0, 1, 1024);
   const points = expandDefinition(definition);
+  // Build every point's simulation options here, in the main thread, so that a user mistake a
+  // definition cannot catch (a missing CPU profile) is a one-line usage error, not a worker's crash.
+  for (const point of points) simulationFromFlags(simFlagsOf(point));
   const started = Date.now();
   const onProgress = progressBar(definition.name);
   const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });

@@ -93,10 +93,16 @@ describe('orrery exp: a tiny experiment end to end', () => {
   });
 
   test('user mistakes are one line and exit code 2', () => {
+    const noProfile = join(dir, 'no-profile.json');
+    writeFileSync(noProfile, JSON.stringify({ ...TINY, cpuProfile: join(dir, 'missing-profile.json') }));
+    const badJson = join(dir, 'bad.json');
+    writeFileSync(badJson, '{"name": ');
     for (const [args, message] of [
       [['exp', 'nope'], /^orrery: unknown experiment 'nope'; accepted: f1-vs-f2, fast-path, increasing-sites, throughput, bote/],
       [['exp'], /^orrery: name one experiment: f1-vs-f2, /],
       [['exp', join(dir, 'missing.json')], /^orrery: cannot read experiment file '.*missing\.json' \(ENOENT\)$/],
+      [['exp', noProfile, '--workers', '2'], /^orrery: cannot read CPU profile '.*missing-profile\.json' \(ENOENT\); write one with 'orrery calibrate'$/],
+      [['exp', badJson], /^orrery: experiment file '.*bad\.json' is not JSON: /],
       [['exp', definitionFile, '--workers', '0'], /^orrery: --workers must be an integer from 1 to 1024 \(got '0'\)$/],
     ] as const) {
       const run = orrery(...args);
