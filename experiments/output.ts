@@ -173,6 +173,33 @@ export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
       cells.set(cellKey, cell);
     });
   }
+  // A protocol's f values sit together (tempo f=1, tempo f=2, atlas f=1, …) even where an f first
+  // appears in a later site set; otherwise the order of first appearance stands (the sort is stable).
+  if (spec.rows.includes('label')) {
+    const protocolRank = new Map<string, number>();
+    const labelOrder = new Map<string, [number, number]>();
+    for (const row of kept) {
+      const protocol = String(row['protocol']);
+      if (!protocolRank.has(protocol)) protocolRank.set(protocol, protocolRank.size);
+      labelOrder.set(String(row['label']), [protocolRank.get(protocol)!, Number(row['f'])]);
+    }
+    const at = spec.rows.indexOf('label');
+    const rank = (key: string) => labelOrder.get(rowLabels.get(key)![at]!) ?? [0, 0];
+    const others = (key: string) => rowLabels.get(key)!.filter((_, i) => i < at);
+    const firstSeen = new Map(rowKeys.map((key, i) => [key, i]));
+    const groupSeen = new Map<string, number>();
+    for (const key of rowKeys) {
+      const group = others(key).join('\u0000');
+      if (!groupSeen.has(group)) groupSeen.set(group, firstSeen.get(key)!);
+    }
+    rowKeys.sort((a, b) => {
+      const byGroup = groupSeen.get(others(a).join('\u0000'))! - groupSeen.get(others(b).join('\u0000'))!;
+      if (byGroup !== 0) return byGroup;
+      const [pa, fa] = rank(a);
+      const [pb, fb] = rank(b);
+      return pa - pb || fa - fb || firstSeen.get(a)! - firstSeen.get(b)!;
+    });
+  }
   const withDelta = spec.delta === true && columns.length === 2;
   const header = [...spec.rows, ...columns.map((c) => c.name), ...(withDelta ? ['Δ', 'Δ%'] : [])];
   const caption = 'values' in spec ? `${spec.rows.join(' × ')}` : `${spec.value}; ${spec.rows.join(' × ')} by ${spec.columns}`;

@@ -164,6 +164,14 @@ describe('summary tables', () => {
     ]);
   });
 
+  test('a protocol\'s f values sit together, in the order protocols first appear', () => {
+    const labelled = (siteSet: string, protocol: string, f: number): TidyRow =>
+      ({ site_set: siteSet, label: protocol === 'epaxos' ? 'epaxos' : `${protocol} f=${f}`, protocol, f, region: 'all', mean_ms: 1 }) as unknown as TidyRow;
+    const input = [labelled('r3', 'tempo', 1), labelled('r3', 'epaxos', 1), labelled('r5', 'tempo', 1), labelled('r5', 'tempo', 2), labelled('r5', 'epaxos', 2)];
+    const text = renderTable({ title: 't', rows: ['label'], columns: 'site_set', value: 'mean_ms' }, input);
+    expect(text.split('\n').slice(6).map((line) => line.split(' | ')[0])).toEqual(['| tempo f=1', '| tempo f=2', '| epaxos']);
+  });
+
   test('side-by-side values and a where filter with a list', () => {
     const text = renderTable({ title: 't', rows: ['protocol', 'f'], values: ['mean_ms', 'p99_ms'], where: { protocol: ['fpaxos'], f: 2 } }, rows);
     expect(text.split('\n').slice(4)).toEqual(['| protocol | f | mean_ms | p99_ms |', '| --- | --- | --- | --- |', '| fpaxos | 2 | 250.0 | 500.0 |']);
