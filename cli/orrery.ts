@@ -9,6 +9,7 @@ import { UsageError } from '../core/invariant.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
+import { EXP_FLAGS, runExpCommand } from './exp-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
 import { RUN_FLAGS, runRunCommand } from './run-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
@@ -43,8 +44,14 @@ export async function main(args: string[]): Promise<void> {
       (argv) => runCalibrateCommand(argv, print, ['orrery', ...args].join(' ')),
     )
     .command('run', 'run a protocol on real processes and sockets (one per replica)', (y) => y.options(RUN_FLAGS), (argv) => runRunCommand(argv, print))
+    .command(
+      'exp [experiment]',
+      'run a named experiment (orrery exp --list) or a definition file; writes results/<experiment>/: JSON per point, a tidy CSV, summary tables',
+      (y) => y.options(EXP_FLAGS),
+      (argv) => runExpCommand(argv, print),
+    )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, calibrate, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, bote or regions')
     .strict()
     .help()
     .version(false)

@@ -1,0 +1,149 @@
+/**
+ * The built-in experiments, as data. Defaults are sized to finish in minutes on two cores; scale
+ * clients, commands and seeds up in a copy of a definition (`orrery exp FILE.json`) for the papers'
+ * sizes.
+ */
+import { DEFAULT_REGIONS } from '../cli/options.js';
+import { validateDefinition, type ExperimentDefinition, type SiteSet } from './definition.js';
+
+const AWS_5 = ['eu-west-1', 'us-west-1', 'ap-southeast-1', 'ca-central-1', 'sa-east-1'];
+const AWS_7 = [...AWS_5, 'ap-east-1', 'us-east-1'];
+const GCP_5 = [...DEFAULT_REGIONS['gcp']!];
+
+/** The Atlas paper's order of adding GCP sites (its "increasing sites" figure). */
+export const ATLAS_SITE_ORDER = [
+  'asia-southeast1',
+  'europe-west4',
+  'southamerica-east1',
+  'australia-southeast1',
+  'europe-west2',
+  'asia-south1',
+  'us-east1',
+  'asia-northeast1',
+  'europe-west1',
+  'asia-east1',
+  'us-west1',
+  'europe-west3',
+  'us-central1',
+] as const;
+
+const SITES_AWS_5: SiteSet = { name: 'aws-5', planet: 'aws', regions: AWS_5 };
+const SITES_AWS_7: SiteSet = { name: 'aws-7', planet: 'aws', regions: AWS_7 };
+const SITES_GCP_5: SiteSet = { name: 'gcp-5', planet: 'gcp', regions: GCP_5 };
+
+const ALL_PROTOCOLS = [
+  { protocol: 'tempo', f: [1, 2] },
+  { protocol: 'atlas', f: [1, 2] },
+  { protocol: 'epaxos' },
+  { protocol: 'fpaxos', f: [1, 2] },
+] as const;
+
+const LEADERLESS = [{ protocol: 'tempo', f: [1, 2] }, { protocol: 'atlas', f: [1, 2] }, { protocol: 'epaxos' }] as const;
+
+const F1_VS_F2: ExperimentDefinition = {
+  name: 'f1-vs-f2',
+  description:
+    'Per-site mean and p99 latency of Tempo, Atlas (f=1, f=2), EPaxos and FPaxos (f=1, f=2) at 2% conflict on AWS 5 and 7 sites and GCP 5 sites, and what f=2 costs over f=1 per protocol.',
+  siteSets: [SITES_AWS_5, SITES_AWS_7, SITES_GCP_5],
+  protocols: ALL_PROTOCOLS,
+  conflictPct: [2],
+  clientsPerRegion: [10],
+  commandsPerClient: 200,
+  seeds: [1],
+  tables: [
+    { title: 'EPaxos (tolerates ⌊n/2⌋ failures, shown as f): mean latency (ms)', rows: ['site_set', 'f'], columns: 'label', value: 'mean_ms', where: { region: 'all', protocol: 'epaxos' } },
+    { title: 'Cost of f=2 over f=1: mean latency (ms)', rows: ['site_set', 'protocol'], columns: 'f', value: 'mean_ms', where: { region: 'all', protocol: ['tempo', 'atlas', 'fpaxos'] }, delta: true },
+    { title: 'Cost of f=2 over f=1: p99 latency (ms)', rows: ['site_set', 'protocol'], columns: 'f', value: 'p99_ms', where: { region: 'all', protocol: ['tempo', 'atlas', 'fpaxos'] }, delta: true },
+    { title: 'AWS 5 sites: mean latency per site (ms)', rows: ['label'], columns: 'region', value: 'mean_ms', where: { site_set: 'aws-5' } },
+    { title: 'AWS 5 sites: p99 latency per site (ms)', rows: ['label'], columns: 'region', value: 'p99_ms', where: { site_set: 'aws-5' } },
+    { title: 'AWS 7 sites: mean latency per site (ms)', rows: ['label'], columns: 'region', value: 'mean_ms', where: { site_set: 'aws-7' } },
+    { title: 'AWS 7 sites: p99 latency per site (ms)', rows: ['label'], columns: 'region', value: 'p99_ms', where: { site_set: 'aws-7' } },
+    { title: 'GCP 5 sites: mean latency per site (ms)', rows: ['label'], columns: 'region', value: 'mean_ms', where: { site_set: 'gcp-5' } },
+    { title: 'GCP 5 sites: p99 latency per site (ms)', rows: ['label'], columns: 'region', value: 'p99_ms', where: { site_set: 'gcp-5' } },
+  ],
+};
+
+const FAST_PATH: ExperimentDefinition = {
+  name: 'fast-path',
+  description:
+    'Fast-path ratio and mean latency of the leaderless protocols per f, with r=5 and r=7 GCP sites (the first of the Atlas paper order), conflict 0–100%.',
+  siteSets: [
+    { name: 'gcp-r5', planet: 'gcp', regions: ATLAS_SITE_ORDER.slice(0, 5) },
+    { name: 'gcp-r7', planet: 'gcp', regions: ATLAS_SITE_ORDER.slice(0, 7) },
+  ],
+  protocols: LEADERLESS,
+  conflictPct: [0, 10, 20, 40, 60, 80, 100],
+  clientsPerRegion: [10],
+  commandsPerClient: 100,
+  seeds: [1],
+  tables: [
+    { title: 'Fast-path ratio, r=5', rows: ['label'], columns: 'conflict_pct', value: 'fast_ratio', where: { region: 'all', site_set: 'gcp-r5' } },
+    { title: 'Fast-path ratio, r=7', rows: ['label'], columns: 'conflict_pct', value: 'fast_ratio', where: { region: 'all', site_set: 'gcp-r7' } },
+    { title: 'Mean latency (ms), r=5', rows: ['label'], columns: 'conflict_pct', value: 'mean_ms', where: { region: 'all', site_set: 'gcp-r5' } },
+    { title: 'Mean latency (ms), r=7', rows: ['label'], columns: 'conflict_pct', value: 'mean_ms', where: { region: 'all', site_set: 'gcp-r7' } },
+  ],
+};
+
+const INCREASING_SITES: ExperimentDefinition = {
+  name: 'increasing-sites',
+  description:
+    'Mean latency per protocol as GCP sites are added in the Atlas paper order (r = 3 to 13), with clients in all 13 regions, 2% conflict.',
+  siteSets: [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((r) => ({ name: `gcp-r${r}`, planet: 'gcp', regions: ATLAS_SITE_ORDER.slice(0, r), clientRegions: ATLAS_SITE_ORDER })),
+  protocols: ALL_PROTOCOLS,
+  conflictPct: [2],
+  clientsPerRegion: [10],
+  commandsPerClient: 100,
+  seeds: [1],
+  tables: [
+    { title: 'Mean latency (ms) over all 13 client regions', rows: ['label'], columns: 'n', value: 'mean_ms', where: { region: 'all' } },
+    { title: 'p99 latency (ms) over all 13 client regions', rows: ['label'], columns: 'n', value: 'p99_ms', where: { region: 'all' } },
+  ],
+};
+
+const THROUGHPUT: ExperimentDefinition = {
+  name: 'throughput',
+  description:
+    'Throughput–latency with the CPU model (results/cpu-profile.json, 1 core per process) on GCP 5 sites at 2% and 10% conflict, as clients per site grow, with the tail latency.',
+  siteSets: [SITES_GCP_5],
+  protocols: [{ protocol: 'tempo', f: [1] }, { protocol: 'atlas', f: [1] }, { protocol: 'epaxos' }, { protocol: 'fpaxos', f: [1] }],
+  conflictPct: [2, 10],
+  // Far from saturation: with the calibrated costs a protocol core saturates only at thousands of
+  // clients per site, which takes hours here (docs/cpu-model.md); scale up in a definition file.
+  clientsPerRegion: [16, 64, 256, 512],
+  commandsPerClient: 10,
+  seeds: [1],
+  cpuProfile: 'results/cpu-profile.json',
+  cores: 1,
+  tables: [
+    { title: 'Throughput (commands/s), 2% conflict', rows: ['label'], columns: 'clients_per_region', value: 'throughput_ops_per_sec', where: { region: 'all', conflict_pct: 2 } },
+    { title: 'Mean latency (ms), 2% conflict', rows: ['label'], columns: 'clients_per_region', value: 'mean_ms', where: { region: 'all', conflict_pct: 2 } },
+    { title: 'Throughput (commands/s), 10% conflict', rows: ['label'], columns: 'clients_per_region', value: 'throughput_ops_per_sec', where: { region: 'all', conflict_pct: 10 } },
+    { title: 'Mean latency (ms), 10% conflict', rows: ['label'], columns: 'clients_per_region', value: 'mean_ms', where: { region: 'all', conflict_pct: 10 } },
+    { title: 'Tail: p99 latency (ms), 2% conflict', rows: ['label'], columns: 'clients_per_region', value: 'p99_ms', where: { region: 'all', conflict_pct: 2 } },
+    { title: 'Tail: p99.9 latency (ms), 2% conflict', rows: ['label'], columns: 'clients_per_region', value: 'p999_ms', where: { region: 'all', conflict_pct: 2 } },
+    { title: 'Tail: p99.9 latency (ms), 10% conflict', rows: ['label'], columns: 'clients_per_region', value: 'p999_ms', where: { region: 'all', conflict_pct: 10 } },
+  ],
+};
+
+const BOTE: ExperimentDefinition = {
+  name: 'bote',
+  description:
+    'Closed-form (bote) fast-path estimates next to simulated means for the same configurations: AWS 5 and GCP 5 sites, every protocol and f, at 0% and 2% conflict.',
+  siteSets: [SITES_AWS_5, SITES_GCP_5],
+  protocols: ALL_PROTOCOLS,
+  conflictPct: [0, 2],
+  clientsPerRegion: [10],
+  commandsPerClient: 100,
+  seeds: [1],
+  bote: true,
+  tables: [
+    { title: 'Mean over client regions (ms): bote estimate next to the simulation, 0% conflict', rows: ['site_set', 'label'], values: ['bote_ms', 'mean_ms'], where: { region: 'all', conflict_pct: 0 }, delta: true },
+    { title: 'Mean over client regions (ms): bote estimate next to the simulation, 2% conflict', rows: ['site_set', 'label'], values: ['bote_ms', 'mean_ms'], where: { region: 'all', conflict_pct: 2 }, delta: true },
+    { title: 'Per client region (ms), 2% conflict', rows: ['site_set', 'label', 'region'], values: ['bote_ms', 'mean_ms', 'p99_ms'], where: { conflict_pct: 2 } },
+  ],
+};
+
+/** Every built-in experiment, validated, by name, in the order `orrery exp --list` shows them. */
+export const EXPERIMENTS: ReadonlyMap<string, ExperimentDefinition> = new Map(
+  [F1_VS_F2, FAST_PATH, INCREASING_SITES, THROUGHPUT, BOTE].map((d) => [d.name, validateDefinition(d)]),
+);

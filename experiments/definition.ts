@@ -1,0 +1,318 @@
+/**
+ * Experiment definitions: plain data naming the protocols, site sets, f values, conflict rates,
+ * clients, commands, seeds and whether the CPU model is on, and their validation. A definition
+ * expands into points (one simulation configuration and seed each) in a fixed order, so the same
+ * definition always gives the same points with the same ids.
+ */
+import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
+import { UsageError } from '../core/invariant.js';
+import { builtInPlanet, BUILT_IN_PLANETS } from '../sim/planet.js';
+
+/** A set of sites: one process per region, and the regions hosting clients. */
+export interface SiteSet {
+  /** A short name used in file names and tables, e.g. `aws-5`. */
+  readonly name: string;
+  /** A built-in planet: `gcp` or `aws`. */
+  readonly planet: string;
+  /** Process regions, one process each. */
+  readonly regions: readonly string[];
+  /** Regions hosting clients; the process regions when absent. */
+  readonly clientRegions?: readonly string[];
+}
+
+/** A protocol and the f values to run it with; EPaxos has no f (it tolerates ⌊n/2⌋). */
+export interface ProtocolRun {
+  readonly protocol: string;
+  /** f values; ignored for EPaxos. A value too large for a site set skips that site set. */
+  readonly f?: readonly number[];
+}
+
+/** A named experiment: every list is a dimension, and the points are their product. */
+export interface ExperimentDefinition {
+  /** Lower-case words joined by `-`; the results go to `results/<name>/`. */
+  readonly name: string;
+  /** One sentence for `orrery exp --list`. */
+  readonly description: string;
+  readonly siteSets: readonly SiteSet[];
+  readonly protocols: readonly ProtocolRun[];
+  /** Conflict rates in percent (0–100). */
+  readonly conflictPct: readonly number[];
+  /** Closed-loop clients per client region. */
+  readonly clientsPerRegion: readonly number[];
+  readonly commandsPerClient: number;
+  readonly seeds: readonly number[];
+  /** A CPU profile (a path from the repository root) turns the CPU model on; off when absent. */
+  readonly cpuProfile?: string;
+  /** CPU model: cores per process (needs `cpuProfile`). */
+  readonly cores?: number;
+  /** Also compute the closed-form (bote) estimate of every point's client regions. */
+  readonly bote?: boolean;
+  /** Tables written to `summary.md`, computed from the tidy rows. */
+  readonly tables?: readonly TableSpec[];
+}
+
+/** The columns of the tidy CSV a table may group by. */
+export const GROUP_FIELDS = ['site_set', 'n', 'protocol', 'f', 'label', 'conflict_pct', 'clients_per_region', 'seed', 'region'] as const;
+export type GroupField = (typeof GROUP_FIELDS)[number];
+
+/** The numeric columns a table may show. */
+export const VALUE_FIELDS = [
+  'mean_ms',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'p999_ms',
+  'max_ms',
+  'fast_ratio',
+  'throughput_ops_per_sec',
+  'bote_ms',
+  'commands',
+] as const;
+export type ValueField = (typeof VALUE_FIELDS)[number];
+
+/**
+ * A pivot table of the tidy rows: one line per distinct value of `rows`, and either one column per
+ * distinct value of `columns` with cells = `value`, or (with `values`) one column per value field side
+ * by side. Cells are averaged over seeds when several rows fall in one.
+ */
+export type TableSpec = PivotTable | SideBySideTable;
+
+interface TableCommon {
+  readonly title: string;
+  readonly rows: readonly GroupField[];
+  /** Keep only the rows whose fields equal these values, or one of them when a list (compared as text). */
+  readonly where?: Readonly<Partial<Record<GroupField, string | number | ReadonlyArray<string | number>>>>;
+  /** With exactly two columns: add `Δ` (second − first) and `Δ%` columns. */
+  readonly delta?: boolean;
+}
+
+/** One column per distinct value of `columns`. */
+export interface PivotTable extends TableCommon {
+  readonly columns: GroupField;
+  readonly value: ValueField;
+}
+
+/** One column per value field, e.g. the bote estimate next to the simulated mean. */
+export interface SideBySideTable extends TableCommon {
+  readonly values: readonly ValueField[];
+}
+
+/** One simulation to run: everything needed to reproduce it. */
+export interface Point {
+  /** Zero-padded position in the expansion, e.g. `007`. */
+  readonly id: string;
+  readonly experiment: string;
+  readonly siteSet: string;
+  readonly planet: string;
+  readonly regions: readonly string[];
+  readonly clientRegions: readonly string[];
+  readonly protocol: ProtocolName;
+  /** f for FPaxos, Atlas and Tempo; ⌊n/2⌋ for EPaxos (what it tolerates). */
+  readonly f: number;
+  /** `tempo f=1`, `epaxos`: the protocol as tables name it. */
+  readonly label: string;
+  readonly conflictPct: number;
+  readonly clientsPerRegion: number;
+  readonly commandsPerClient: number;
+  readonly seed: number;
+  readonly cpuProfile: string | null;
+  readonly cores: number | null;
+  readonly bote: boolean;
+}
+
+const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const KEYS = new Set([
+  'name',
+  'description',
+  'siteSets',
+  'protocols',
+  'conflictPct',
+  'clientsPerRegion',
+  'commandsPerClient',
+  'seeds',
+  'cpuProfile',
+  'cores',
+  'bote',
+  'tables',
+]);
+/** Caps that keep one experiment to a size a laptop finishes. */
+export const MAX_POINTS = 5000;
+const MAX_CLIENTS = 100_000;
+const MAX_COMMANDS = 1_000_000;
+
+function fail(where: string, message: string): never {
+  throw new UsageError(`experiment ${where}: ${message}`);
+}
+
+function list(where: string, field: string, value: unknown): unknown[] {
+  if (!Array.isArray(value) || value.length === 0) fail(where, `${field} must be a non-empty list`);
+  return value;
+}
+
+function integer(where: string, field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(where, `${field} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/**
+ * Checks a definition (parsed JSON or a TS object) and returns it typed. Errors are
+ * {@link UsageError}s naming the field, the bad value and what is accepted.
+ */
+export function validateDefinition(input: unknown): ExperimentDefinition {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) fail('definition', 'must be an object');
+  const d = input as Record<string, unknown>;
+  const name = d['name'];
+  if (typeof name !== 'string' || !NAME.test(name)) fail('definition', `name must be lower-case words joined by '-' (got ${JSON.stringify(name)})`);
+  const where = `'${name}'`;
+  for (const key of Object.keys(d)) {
+    if (!KEYS.has(key)) fail(where, `unknown field '${key}'; accepted: ${[...KEYS].join(', ')}`);
+  }
+  if (typeof d['description'] !== 'string' || d['description'].trim() === '') fail(where, 'description must be a non-empty string');
+  const siteNames = new Set<string>();
+  list(where, 'siteSets', d['siteSets']).forEach((raw, i) => {
+    const field = `siteSets[${i}]`;
+    if (typeof raw !== 'object' || raw === null) fail(where, `${field} must be an object with name, planet and regions`);
+    const s = raw as Record<string, unknown>;
+    if (typeof s['name'] !== 'string' || !NAME.test(s['name'])) fail(where, `${field}.name must be lower-case words joined by '-'`);
+    if (siteNames.has(s['name'])) fail(where, `${field}.name '${s['name']}' is used twice`);
+    siteNames.add(s['name']);
+    if (typeof s['planet'] !== 'string' || !(BUILT_IN_PLANETS as readonly string[]).includes(s['planet'])) {
+      fail(where, `${field}.planet must be one of ${BUILT_IN_PLANETS.join(', ')} (got ${JSON.stringify(s['planet'])})`);
+    }
+    const planet = builtInPlanet(s['planet']);
+    const check = (key: string) => {
+      const regions = list(where, `${field}.${key}`, s[key]);
+      for (const region of regions) {
+        if (typeof region !== 'string' || !planet.regions.includes(region)) {
+          fail(where, `${field}.${key}: unknown region ${JSON.stringify(region)} on planet ${planet.name}; known regions: ${planet.regions.join(', ')}`);
+        }
+      }
+      if (new Set(regions).size !== regions.length) fail(where, `${field}.${key} lists a region twice`);
+    };
+    check('regions');
+    if ((s['regions'] as unknown[]).length < 3) fail(where, `${field}.regions needs at least 3 regions`);
+    if (s['clientRegions'] !== undefined) check('clientRegions');
+  });
+  list(where, 'protocols', d['protocols']).forEach((raw, i) => {
+    const field = `protocols[${i}]`;
+    if (typeof raw !== 'object' || raw === null) fail(where, `${field} must be an object like {"protocol": "tempo", "f": [1, 2]}`);
+    const p = raw as Record<string, unknown>;
+    if (typeof p['protocol'] !== 'string' || !(PROTOCOL_NAMES as readonly string[]).includes(p['protocol'])) {
+      fail(where, `${field}.protocol must be one of ${PROTOCOL_NAMES.join(', ')} (got ${JSON.stringify(p['protocol'])})`);
+    }
+    if (p['protocol'] === 'epaxos') {
+      if (p['f'] !== undefined) fail(where, `${field}: EPaxos takes no f (it always tolerates ⌊n/2⌋ failures); remove f`);
+    } else {
+      list(where, `${field}.f`, p['f']).forEach((f, j) => integer(where, `${field}.f[${j}]`, f, 1, 31));
+    }
+  });
+  list(where, 'conflictPct', d['conflictPct']).forEach((c, i) => {
+    if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > 100) fail(where, `conflictPct[${i}] must be a number from 0 to 100 (got ${JSON.stringify(c)})`);
+  });
+  list(where, 'clientsPerRegion', d['clientsPerRegion']).forEach((c, i) => integer(where, `clientsPerRegion[${i}]`, c, 1, MAX_CLIENTS));
+  integer(where, 'commandsPerClient', d['commandsPerClient'], 1, MAX_COMMANDS);
+  list(where, 'seeds', d['seeds']).forEach((s, i) => integer(where, `seeds[${i}]`, s, 0, 2 ** 31));
+  if (d['cpuProfile'] !== undefined && (typeof d['cpuProfile'] !== 'string' || d['cpuProfile'] === '')) fail(where, 'cpuProfile must be a file path');
+  if (d['cores'] !== undefined) {
+    if (d['cpuProfile'] === undefined) fail(where, 'cores needs the CPU model: give cpuProfile (e.g. "results/cpu-profile.json")');
+    integer(where, 'cores', d['cores'], 1, 256);
+  }
+  if (d['bote'] !== undefined && typeof d['bote'] !== 'boolean') fail(where, 'bote must be true or false');
+  if (d['tables'] !== undefined) {
+    list(where, 'tables', d['tables']).forEach((raw, i) => validateTable(where, `tables[${i}]`, raw));
+  }
+  const definition = input as unknown as ExperimentDefinition;
+  const points = expandDefinition(definition);
+  if (points.length === 0) fail(where, 'expands to no points: every f is too large for every site set');
+  if (points.length > MAX_POINTS) fail(where, `expands to ${points.length} points; the limit is ${MAX_POINTS}`);
+  return definition;
+}
+
+function validateTable(where: string, field: string, raw: unknown): void {
+  if (typeof raw !== 'object' || raw === null) fail(where, `${field} must be an object with title, rows, columns and value`);
+  const t = raw as Record<string, unknown>;
+  const group = (name: string, value: unknown) => {
+    if (typeof value !== 'string' || !(GROUP_FIELDS as readonly string[]).includes(value)) {
+      fail(where, `${name} must be one of ${GROUP_FIELDS.join(', ')} (got ${JSON.stringify(value)})`);
+    }
+  };
+  const valueField = (name: string, value: unknown) => {
+    if (typeof value !== 'string' || !(VALUE_FIELDS as readonly string[]).includes(value)) {
+      fail(where, `${name} must be one of ${VALUE_FIELDS.join(', ')} (got ${JSON.stringify(value)})`);
+    }
+  };
+  for (const key of Object.keys(t)) {
+    if (!['title', 'rows', 'columns', 'value', 'values', 'where', 'delta'].includes(key)) {
+      fail(where, `${field}: unknown field '${key}'; accepted: title, rows, columns, value, values, where, delta`);
+    }
+  }
+  if (typeof t['title'] !== 'string') fail(where, `${field}.title must be a string`);
+  list(where, `${field}.rows`, t['rows']).forEach((r, j) => group(`${field}.rows[${j}]`, r));
+  if (t['values'] !== undefined) {
+    if (t['columns'] !== undefined || t['value'] !== undefined) fail(where, `${field}: give either values, or columns and value`);
+    list(where, `${field}.values`, t['values']).forEach((v, j) => valueField(`${field}.values[${j}]`, v));
+  } else {
+    group(`${field}.columns`, t['columns']);
+    valueField(`${field}.value`, t['value']);
+  }
+  if (t['where'] !== undefined) {
+    if (typeof t['where'] !== 'object' || t['where'] === null) fail(where, `${field}.where must be an object of field: value`);
+    for (const [key, value] of Object.entries(t['where'])) {
+      group(`${field}.where key`, key);
+      const values: unknown[] = Array.isArray(value) ? value : [value];
+      if (values.length === 0 || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
+        fail(where, `${field}.where.${key} must be a string, a number or a non-empty list of them`);
+      }
+    }
+  }
+  if (t['delta'] !== undefined && typeof t['delta'] !== 'boolean') fail(where, `${field}.delta must be true or false`);
+}
+
+/** The largest f a protocol supports with n processes (EPaxos: what it tolerates). */
+function maxF(protocol: ProtocolName, n: number): number {
+  return protocol === 'epaxos' ? Math.floor(n / 2) : Math.floor((n - 1) / 2);
+}
+
+/**
+ * The points of a definition, in the order site set × protocol × f × conflict × clients × seed.
+ * An f larger than a site set supports (f ≤ ⌊(n−1)/2⌋) is left out for that site set.
+ */
+export function expandDefinition(definition: ExperimentDefinition): Point[] {
+  const combos: Array<Omit<Point, 'id'>> = [];
+  for (const siteSet of definition.siteSets) {
+    const n = siteSet.regions.length;
+    for (const run of definition.protocols) {
+      const protocol = run.protocol as ProtocolName;
+      const fs = protocol === 'epaxos' ? [maxF(protocol, n)] : (run.f ?? []).filter((f) => f <= maxF(protocol, n));
+      for (const f of fs) {
+        for (const conflictPct of definition.conflictPct) {
+          for (const clientsPerRegion of definition.clientsPerRegion) {
+            for (const seed of definition.seeds) {
+              combos.push({
+                experiment: definition.name,
+                siteSet: siteSet.name,
+                planet: siteSet.planet,
+                regions: [...siteSet.regions],
+                clientRegions: [...(siteSet.clientRegions ?? siteSet.regions)],
+                protocol,
+                f,
+                label: protocol === 'epaxos' ? 'epaxos' : `${protocol} f=${f}`,
+                conflictPct,
+                clientsPerRegion,
+                commandsPerClient: definition.commandsPerClient,
+                seed,
+                cpuProfile: definition.cpuProfile ?? null,
+                cores: definition.cpuProfile === undefined ? null : (definition.cores ?? 1),
+                bote: definition.bote === true,
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  const width = String(Math.max(0, combos.length - 1)).length;
+  return combos.map((combo, i) => ({ id: String(i).padStart(width, '0'), ...combo }));
+}

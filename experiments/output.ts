@@ -1,0 +1,236 @@
+/**
+ * The files of `results/<experiment>/`: raw JSON per point (`points/<id>.json`), one tidy CSV
+ * (`results.csv`, one row per point × client region plus an `all` row per point), `summary.md` with
+ * the definition's tables, and `experiment.json` (the definition and the provenance). None holds a
+ * wall-clock figure, so re-running a definition rewrites the same bytes, except the commit when it
+ * changed.
+ */
+import type { ExperimentDefinition, GroupField, Point, TableSpec, ValueField } from './definition.js';
+import { simCommandOf, type PointResult } from './point.js';
+
+/** Where and from what a result was produced; the CLI layer fills it (the core never calls git). */
+export interface Provenance {
+  readonly orreryVersion: string;
+  /** `git rev-parse HEAD`, or `unknown` outside a repository. */
+  readonly commit: string;
+  /** Whether tracked files outside results/ differed from the commit. */
+  readonly dirty: boolean;
+}
+
+/** A tidy row: one point × one client region (or `all`). */
+export type TidyRow = Readonly<Record<GroupField | ValueField | 'experiment' | 'point' | 'planet' | 'cpu', string | number | null>>;
+
+/** The raw JSON of one point: provenance, seed, the full configuration, the command and the report. */
+export function pointJson(result: PointResult, provenance: Provenance): string {
+  const { point, report, boteMs } = result;
+  return `${JSON.stringify(
+    {
+      format: 'orrery-experiment-point',
+      version: 1,
+      orreryVersion: provenance.orreryVersion,
+      commit: provenance.commit,
+      dirty: provenance.dirty,
+      experiment: point.experiment,
+      seed: point.seed,
+      point,
+      command: simCommandOf(point),
+      report,
+      boteMs,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** The experiment-level file: the definition, the points' ids and provenance. */
+export function experimentJson(definition: ExperimentDefinition, points: readonly Point[], provenance: Provenance): string {
+  return `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...provenance, definition, points: points.length }, null, 2)}\n`;
+}
+
+/** The tidy rows of every result, in point order, regions in client-region order, then `all`. */
+export function tidyRows(results: readonly PointResult[]): TidyRow[] {
+  const rows: TidyRow[] = [];
+  for (const { point, report, boteMs } of results) {
+    for (const latency of [...report.latencyMs.byRegion, report.latencyMs.all]) {
+      rows.push({
+        experiment: point.experiment,
+        point: point.id,
+        site_set: point.siteSet,
+        planet: point.planet,
+        n: point.regions.length,
+        protocol: point.protocol,
+        f: point.f,
+        label: point.label,
+        conflict_pct: point.conflictPct,
+        clients_per_region: point.clientsPerRegion,
+        seed: point.seed,
+        cpu: point.cpuProfile === null ? 'off' : `${point.cores ?? 1} core`,
+        region: latency.region,
+        commands: latency.count,
+        mean_ms: latency.mean,
+        p50_ms: latency.p50,
+        p95_ms: latency.p95,
+        p99_ms: latency.p99,
+        p999_ms: latency.p999,
+        max_ms: latency.max,
+        fast_ratio: report.paths.fastRatio,
+        throughput_ops_per_sec: report.throughputOpsPerSec,
+        bote_ms: boteMs?.[latency.region] ?? null,
+      });
+    }
+  }
+  return rows;
+}
+
+/** The CSV columns, in order. */
+export const CSV_COLUMNS = [
+  'experiment',
+  'point',
+  'site_set',
+  'planet',
+  'n',
+  'protocol',
+  'f',
+  'label',
+  'conflict_pct',
+  'clients_per_region',
+  'seed',
+  'cpu',
+  'region',
+  'commands',
+  'mean_ms',
+  'p50_ms',
+  'p95_ms',
+  'p99_ms',
+  'p999_ms',
+  'max_ms',
+  'fast_ratio',
+  'throughput_ops_per_sec',
+  'bote_ms',
+] as const;
+
+function csvCell(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The tidy CSV, header first. */
+export function tidyCsv(rows: readonly TidyRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+function formatNumber(value: number, field: ValueField): string {
+  if (field === 'fast_ratio') return `${(value * 100).toFixed(1)}%`;
+  if (field === 'commands' || field === 'throughput_ops_per_sec') return value.toFixed(0);
+  return value.toFixed(1);
+}
+
+/** A table spec rendered as Markdown from the tidy rows; values averaged over seeds. */
+export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
+  const kept = rows.filter((row) =>
+    Object.entries(spec.where ?? {}).every(([key, value]) => {
+      const accepted = (Array.isArray(value) ? value : [value]).map(String);
+      return accepted.includes(String(row[key as GroupField]));
+    }),
+  );
+  // Each row of the table gathers (column, field, value) triples; a pivot has one field and many
+  // columns, a side-by-side table one column per field.
+  const columns: Array<{ name: string; field: ValueField; match: (row: TidyRow) => boolean }> = [];
+  if ('values' in spec) {
+    for (const field of spec.values) columns.push({ name: field, field, match: () => true });
+  } else {
+    const distinct: Array<string | number> = [];
+    for (const row of kept) {
+      const value = row[spec.columns] as string | number;
+      if (!distinct.includes(value)) distinct.push(value);
+    }
+    if (distinct.every((v) => typeof v === 'number')) distinct.sort((a, b) => (a as number) - (b as number));
+    for (const value of distinct) {
+      columns.push({ name: `${spec.columns}=${String(value)}`, field: spec.value, match: (row) => row[spec.columns] === value });
+    }
+  }
+  // Table rows in order of first appearance, which is the expansion order.
+  const rowKeys: string[] = [];
+  const rowLabels = new Map<string, string[]>();
+  const cells = new Map<string, { sum: number; count: number }>();
+  for (const row of kept) {
+    const labels = spec.rows.map((field) => String(row[field]));
+    const key = labels.join('\u0000');
+    if (!rowLabels.has(key)) {
+      rowLabels.set(key, labels);
+      rowKeys.push(key);
+    }
+    columns.forEach((column, i) => {
+      const value = row[column.field];
+      if (!column.match(row) || typeof value !== 'number') return;
+      const cellKey = `${key}\u0001${i}`;
+      const cell = cells.get(cellKey) ?? { sum: 0, count: 0 };
+      cell.sum += value;
+      cell.count += 1;
+      cells.set(cellKey, cell);
+    });
+  }
+  // A protocol's f values sit together (tempo f=1, tempo f=2, atlas f=1, …) even where an f first
+  // appears in a later site set; otherwise the order of first appearance stands (the sort is stable).
+  if (spec.rows.includes('label')) {
+    const protocolRank = new Map<string, number>();
+    const labelOrder = new Map<string, [number, number]>();
+    for (const row of kept) {
+      const protocol = String(row['protocol']);
+      if (!protocolRank.has(protocol)) protocolRank.set(protocol, protocolRank.size);
+      labelOrder.set(String(row['label']), [protocolRank.get(protocol)!, Number(row['f'])]);
+    }
+    const at = spec.rows.indexOf('label');
+    const rank = (key: string) => labelOrder.get(rowLabels.get(key)![at]!) ?? [0, 0];
+    const others = (key: string) => rowLabels.get(key)!.filter((_, i) => i < at);
+    const firstSeen = new Map(rowKeys.map((key, i) => [key, i]));
+    const groupSeen = new Map<string, number>();
+    for (const key of rowKeys) {
+      const group = others(key).join('\u0000');
+      if (!groupSeen.has(group)) groupSeen.set(group, firstSeen.get(key)!);
+    }
+    rowKeys.sort((a, b) => {
+      const byGroup = groupSeen.get(others(a).join('\u0000'))! - groupSeen.get(others(b).join('\u0000'))!;
+      if (byGroup !== 0) return byGroup;
+      const [pa, fa] = rank(a);
+      const [pb, fb] = rank(b);
+      return pa - pb || fa - fb || firstSeen.get(a)! - firstSeen.get(b)!;
+    });
+  }
+  const withDelta = spec.delta === true && columns.length === 2;
+  const header = [...spec.rows, ...columns.map((c) => c.name), ...(withDelta ? ['Δ', 'Δ%'] : [])];
+  const caption = 'values' in spec ? `${spec.rows.join(' × ')}` : `${spec.value}; ${spec.rows.join(' × ')} by ${spec.columns}`;
+  const lines = [`### ${spec.title}`, '', caption, '', `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
+  for (const key of rowKeys) {
+    const values = columns.map((_, i) => {
+      const cell = cells.get(`${key}\u0001${i}`);
+      return cell === undefined ? null : cell.sum / cell.count;
+    });
+    const shown = values.map((v, i) => (v === null ? '' : formatNumber(v, columns[i]!.field)));
+    if (withDelta) {
+      const [first, second] = values;
+      if (first !== null && first !== undefined && second !== null && second !== undefined) {
+        shown.push(formatNumber(second - first, columns[1]!.field), first === 0 ? '' : `${(((second - first) / first) * 100).toFixed(1)}%`);
+      } else shown.push('', '');
+    }
+    lines.push(`| ${[...rowLabels.get(key)!, ...shown].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** `summary.md`: the experiment's description, the command that made it, and its tables. */
+export function summaryMarkdown(definition: ExperimentDefinition, rows: readonly TidyRow[], command: string, provenance: Provenance): string {
+  const parts = [
+    `# ${definition.name}`,
+    '',
+    definition.description,
+    '',
+    `Produced by \`${command}\` (orrery ${provenance.orreryVersion}, commit ${provenance.commit}${provenance.dirty ? ', with uncommitted changes' : ''}).`,
+    'Raw results: `points/*.json`; tidy table: `results.csv`.',
+  ];
+  for (const spec of definition.tables ?? []) parts.push('', renderTable(spec, rows));
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,60 @@
+/**
+ * Running one point: its configuration becomes the same flags `orrery sim` takes (so a point is
+ * reproducible by hand with the command in {@link simCommandOf}), and the simulation's report, with the
+ * closed-form estimate when asked, is the point's result. No wall-clock figures: the same point gives
+ * the same bytes.
+ */
+import { simulationFromFlags } from '../cli/sim-command.js';
+import { bote } from '../sim/bote.js';
+import { makeReport, nsToMs, type SimReport } from '../sim/report.js';
+import { Simulation } from '../sim/simulation.js';
+import type { Point } from './definition.js';
+
+/** What a point produced. */
+export interface PointResult {
+  readonly point: Point;
+  readonly report: SimReport;
+  /** Closed-form fast-path latency per client region in ms, when the definition asks for it. */
+  readonly boteMs: Readonly<Record<string, number>> | null;
+}
+
+/** The `orrery sim` flags of a point. */
+export function simFlagsOf(point: Point): Record<string, string> {
+  return {
+    protocol: point.protocol,
+    planet: point.planet,
+    regions: point.regions.join(','),
+    'client-regions': point.clientRegions.join(','),
+    ...(point.protocol === 'epaxos' ? {} : { f: String(point.f) }),
+    conflict: String(point.conflictPct),
+    'clients-per-region': String(point.clientsPerRegion),
+    commands: String(point.commandsPerClient),
+    seed: String(point.seed),
+    ...(point.cpuProfile === null ? {} : { cpu: point.cpuProfile, cores: String(point.cores ?? 1) }),
+  };
+}
+
+/** The `orrery sim` command line that reruns a point on its own. */
+export function simCommandOf(point: Point): string {
+  return ['orrery sim', ...Object.entries(simFlagsOf(point)).map(([flag, value]) => `--${flag} ${value}`)].join(' ');
+}
+
+/** Runs one point to completion (CPU profile paths are read relative to the working directory). */
+export function runPoint(point: Point): PointResult {
+  const { options, notes } = simulationFromFlags(simFlagsOf(point));
+  const result = new Simulation(options).run();
+  const report = makeReport(result, notes);
+  let boteMs: Record<string, number> | null = null;
+  if (point.bote) {
+    const estimates = bote({
+      protocol: point.protocol,
+      config: options.config,
+      planet: options.planet,
+      processRegions: options.processRegions,
+      clientRegions: options.clientRegions,
+    });
+    boteMs = Object.fromEntries(estimates.map((e) => [e.region, nsToMs(e.latencyNs)]));
+    boteMs['all'] = nsToMs(estimates.reduce((sum, e) => sum + e.latencyNs, 0) / estimates.length);
+  }
+  return { point, report, boteMs };
+}
