@@ -46,6 +46,8 @@ describe('kill -9 of replicas under load', () => {
       workload: { commandsPerClient: 120, conflictRate: 50, sharedKeys: 3, readRatio: 30 },
       extra: {
         onChild: (pid) => pids.push(pid),
+        // Open loop: 120 commands at 200/s per client, so the crashes land mid-run on any machine.
+        openLoopRate: 200,
         // The leader (1) and its write quorum {1, 2, 3} survive; 4 and 5 only learn and serve clients.
         crashes: [
           { process: 4, afterMs: 100 },
@@ -79,4 +81,78 @@ describe('kill -9 of replicas under load', () => {
     expectSafeRun(run);
     expectNoOrphans(pids);
   });
+});
+
+/**
+ * Kill -9 of one replica (f = 1) that the others need: FPaxos's leader, and for the leaderless
+ * protocols process 1, which is in every other coordinator's fast quorum on loopback (equal distances
+ * sort by id). The survivors must recover (leader change, per-dot recovery) with a short
+ * recoveryTimeoutMs (100 ms; it reaches the replicas in the config), clients of the dead replica
+ * re-submit elsewhere, the recovery messages pass the peers' schemas (no refused frame), and the
+ * history must check out.
+ */
+describe('kill -9 of a replica the others depend on, under load (n=3, f=1)', () => {
+  const cases = [
+    { protocol: 'fpaxos', recovery: ['MPrepare', 'MPromise'] },
+    { protocol: 'tempo', recovery: ['MRec', 'MRecAck'] },
+    { protocol: 'atlas', recovery: ['MRec', 'MRecAck'] },
+    { protocol: 'epaxos', recovery: ['MPrepare', 'MPrepareOk'] },
+  ] as const;
+  for (const { protocol, recovery } of cases) {
+    test(`${protocol}: process 1 dies mid-run; survivors recover (${recovery.join(', ')}), every client finishes, nothing acknowledged is lost, the history checks out`, async () => {
+      const pids: number[] = [];
+      // Open loop at a fixed rate, so the kill lands mid-run however fast the machine is: issuing lasts
+      // 800 ms, the kill comes at 250 ms. Kept short because after the kill the leaderless protocols
+      // still put process 1 in their fast quorums (they ignore the host's suspicions): every later
+      // command waits a recovery timeout.
+      const commandsPerClient = 80;
+      const options = runtimeOptions({
+        protocol,
+        n: 3,
+        config: { f: 1, recoveryTimeoutMs: 100 },
+        clientsPerRegion: 2,
+        workload: { commandsPerClient, conflictRate: 50, sharedKeys: 3, readRatio: 30 },
+        extra: {
+          onChild: (pid) => pids.push(pid),
+          openLoopRate: 100,
+          crashes: [{ process: 1, afterMs: 250 }],
+          failureDetector: { heartbeatMs: 20, timeoutMs: 200, timeoutMsMax: 5000 },
+          clientTimeoutMs: 600,
+          graceMs: 5000,
+        },
+      });
+      const run = await runCluster(options);
+      expect(run.crashed).toEqual([1]);
+      expect([...run.replicas.keys()].sort()).toEqual([2, 3]);
+      // Every client finished, those of process 1 by re-submitting to 2 or 3.
+      expect(run.pending).toEqual([]);
+      expect(run.result.commandsCompleted).toBe(3 * 2 * commandsPerClient);
+      // The kill happened under load: commands were acknowledged before it and after it, and the
+      // clients process 1 served before the kill went on with other processes (a re-submission too
+      // when one of their commands was outstanding at the kill).
+      const killedAt = run.crashedAtMs.get(1)!;
+      const history = run.result.history!;
+      const before = history.filter((e) => e.completeMs < killedAt);
+      const after = history.filter((e) => e.invokeMs > killedAt);
+      expect(before.length).toBeGreaterThan(0);
+      expect(after.length).toBeGreaterThan(0);
+      const servedBy1 = new Set(before.filter((e) => e.process === 1).map((e) => e.client));
+      expect(servedBy1.size).toBeGreaterThan(0);
+      expect(after.every((e) => e.process !== 1)).toBe(true);
+      expect(new Set(after.filter((e) => servedBy1.has(e.client)).map((e) => e.client))).toEqual(servedBy1);
+      // The survivors recovered: their recovery messages went out and none was refused by a schema.
+      for (const type of recovery) expect(run.result.messagesByType.get(type) ?? 0, type).toBeGreaterThan(0);
+      for (const stats of run.replicas.values()) expect(stats.refusedFrames).toBe(0);
+      // Every acknowledged command (those before the kill included) ran exactly once at both survivors.
+      const executed = new Map<number, Set<number>>();
+      for (const stats of run.replicas.values()) executed.set(stats.id, new Set((stats.executions ?? []).map(([rifl]) => rifl)));
+      for (const entry of before) for (const survivor of [2, 3]) expect(executed.get(survivor)!.has(entry.rifl), `rifl ${entry.rifl} at ${survivor}`).toBe(true);
+      const monitor = orderMonitor(run);
+      const checked = historyFromSimulation(history);
+      expect(exactlyOnceViolations(checked, monitor, { caughtUp: [2, 3], processes: [2, 3], historyHasEverySubmission: true })).toEqual([]);
+      expect(realTimeOrderViolations(checked, monitor, [2, 3])).toEqual([]);
+      expectSafeRun(run);
+      expectNoOrphans(pids);
+    }, 20_000);
+  }
 });
