@@ -49,6 +49,7 @@ export const RUN_FLAGS = {
   seed: { type: 'string', describe: 'seed of the workload [default: 1]' },
   'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
+  'recovery-timeout-ms': { type: 'string', describe: `recovery timeout: FPaxos leader change, per-dot recovery of the leaderless protocols [default: ${CONFIG_DEFAULTS.recoveryTimeoutMs}]` },
   remote: { type: 'string', describe: "comma-separated ids of --cluster processes started elsewhere with '--serve <id>' (not started here)" },
   serve: { type: 'string', describe: 'run only process ID of --cluster here, until Ctrl-C (for a cluster across machines)' },
   check: { type: 'boolean', describe: 'record the history and executions and check order agreement and linearizability' },
@@ -111,6 +112,7 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     leader: leaderFrom(argv, regions),
     gcIntervalMs: numberFlag(argv, 'gc-interval-ms', CONFIG_DEFAULTS.gcIntervalMs, 0.001, 3_600_000),
     tempoDetachedIntervalMs: numberFlag(argv, 'tempo-detached-interval-ms', CONFIG_DEFAULTS.tempoDetachedIntervalMs, 0.001, 3_600_000),
+    recoveryTimeoutMs: numberFlag(argv, 'recovery-timeout-ms', CONFIG_DEFAULTS.recoveryTimeoutMs, 0.001, 3_600_000),
   });
   const workerShards = intFlag(argv, 'executors', 0, 1, 64);
   if (argv['serve'] !== undefined) return serve(argv, { protocol, config, cluster, workerShards, ...(planet === undefined ? {} : { planet }) }, print);

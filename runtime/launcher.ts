@@ -87,6 +87,8 @@ export interface RuntimeResult {
   readonly replicas: ReadonlyMap<ProcessId, ReplicaStats>;
   readonly clients: readonly ClientReport[];
   readonly crashed: readonly ProcessId[];
+  /** When each crash was injected, on the clients' history clock (epoch ms: `performance.timeOrigin + now()`). */
+  readonly crashedAtMs: ReadonlyMap<ProcessId, number>;
   readonly retries: number;
   /** Commands never answered. */
   readonly pending: ClientReport['pending'];
@@ -237,6 +239,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
   const timeoutMs = options.startupTimeoutMs ?? 20_000;
   const frameBytesMax = options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT;
   const crashed: ProcessId[] = [];
+  const crashedAtMs = new Map<ProcessId, number>();
   const crashTimers: NodeJS.Timeout[] = [];
   const track = (c: Child) => {
     started.push(c);
@@ -310,6 +313,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
           const victim = byId.get(crash.process);
           if (victim === undefined || !victim.alive) return;
           crashed.push(crash.process);
+          crashedAtMs.set(crash.process, performance.timeOrigin + performance.now());
           victim.child.kill('SIGKILL');
         }, crash.afterMs),
       );
@@ -323,7 +327,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     const stats = await settle(replicas, expected, options.graceMs ?? 3000, timeoutMs);
     for (const g of groups) await stopChild(g, { t: 'stop' });
     for (const r of replicas) await stopChild(r, { t: 'stop' });
-    return buildResult(options, clients, stats, crashed, childPids);
+    return buildResult(options, clients, stats, crashed, crashedAtMs, childPids);
   } finally {
     for (const timer of crashTimers) clearTimeout(timer);
     await Promise.all(started.map((c) => stopChild(c, undefined)));
@@ -358,6 +362,7 @@ function buildResult(
   clients: readonly ClientReport[],
   replicas: Map<ProcessId, ReplicaStats>,
   crashed: ProcessId[],
+  crashedAtMs: ReadonlyMap<ProcessId, number>,
   childPids: number[],
 ): RuntimeResult {
   const latencyNs = new Histogram();
@@ -441,6 +446,7 @@ function buildResult(
     replicas,
     clients,
     crashed,
+    crashedAtMs,
     retries,
     pending,
     childPids,

@@ -139,44 +139,151 @@ function processId(n: number): Check {
 }
 
 const VOTES_MAX = 1_000_000;
+/** Dependencies per dot: bounded by the commands in flight, far below this. */
+const DEPS_MAX = 1_000_000;
+/** Slots a promise may report. */
+const SLOTS_MAX = 1_000_000;
+
+/** `check`, or null. */
+export function nullable(check: Check): Check {
+  return (v, path) => (v === null ? null : check(v, path));
+}
+
+/** `check`, or absent (an optional field; msgpack and postMessage keep an explicit undefined too). */
+export function optional(check: Check): Check {
+  return (v, path) => (v === undefined ? null : check(v, path));
+}
+
+/** One of these strings. */
+export function oneOf(...values: readonly string[]): Check {
+  return (v, path) => (typeof v === 'string' && values.includes(v) ? null : `${path}: expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+}
+
+const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path}: expected a boolean`);
+
+/** The protocols {@link protocolMessageCheck} has exact schemas for. */
+export const PROTOCOLS_WITH_SCHEMAS = ['fpaxos', 'tempo', 'atlas', 'epaxos'] as const;
 
 /**
- * Message schemas per protocol, by message type. A protocol missing here is checked structurally only
+ * Message schemas per protocol, by message type, mirroring protocols/<name>/messages.ts exactly
+ * (test/runtime-schema.test.ts captures every message simulations with crashes, drops and partitions
+ * send, and checks each against these). A protocol missing here is checked structurally only
  * ({@link plainMessageCheck}); the replica logs that at startup. A new message type must be added here,
  * or peers will refuse it as unknown.
  */
 export function protocolMessageCheck(protocol: string, n: number): Check | undefined {
   const pid = processId(Math.min(n, MAX_PROCESSES));
   const count = int(0);
+  const dot = int(1);
+  const quorum = array(pid, n);
+  const perProcess = array(count, n);
+  const deps = array(dot, DEPS_MAX);
   switch (protocol) {
-    case 'fpaxos':
+    case 'fpaxos': {
+      const slotValue = nullable(commandCheck);
       return tagged(
         'type',
         {
           MForwardSubmit: object({ type: literal('MForwardSubmit'), cmd: commandCheck }),
-          MAccept: object({ type: literal('MAccept'), ballot: count, slot: int(1), cmd: commandCheck }),
+          MAccept: object({ type: literal('MAccept'), ballot: count, slot: int(1), cmd: slotValue }),
           MAccepted: object({ type: literal('MAccepted'), ballot: count, slot: int(1) }),
-          MChosen: object({ type: literal('MChosen'), slot: int(1), cmd: commandCheck }),
+          MChosen: object({ type: literal('MChosen'), slot: int(1), cmd: slotValue }),
           MGarbageCollection: object({ type: literal('MGarbageCollection'), committed: count }),
+          MPrepare: object({ type: literal('MPrepare'), ballot: count }),
+          MPromise: object({
+            type: literal('MPromise'),
+            ballot: count,
+            accepted: array(object({ slot: int(1), abal: count, cmd: slotValue }), SLOTS_MAX),
+            committed: count,
+          }),
+          MNack: object({ type: literal('MNack'), ballot: count }),
         },
         'fpaxos message type',
       );
+    }
     case 'tempo': {
       const vote = object({ key: str(KEY_LENGTH_MAX), by: pid, start: count, end: count });
       const votes = array(vote, VOTES_MAX);
       return tagged(
         'type',
         {
-          MCollect: object({ type: literal('MCollect'), dot: count, cmd: commandCheck, quorum: array(pid, n), clock: count }),
-          MCollectAck: object({ type: literal('MCollectAck'), dot: count, clock: count, votes }),
-          MConsensus: object({ type: literal('MConsensus'), dot: count, ballot: count, clock: count }),
-          MConsensusAck: object({ type: literal('MConsensusAck'), dot: count, ballot: count }),
-          MCommit: object({ type: literal('MCommit'), dot: count, clock: count, votes }),
+          MCollect: object({ type: literal('MCollect'), dot, cmd: commandCheck, quorum, clock: count }),
+          MCollectAck: object({ type: literal('MCollectAck'), dot, clock: count, votes }),
+          MConsensus: object({ type: literal('MConsensus'), dot, ballot: count, clock: count }),
+          MConsensusAck: object({ type: literal('MConsensusAck'), dot, ballot: count }),
+          MCommit: object({ type: literal('MCommit'), dot, clock: count, votes, cmd: optional(commandCheck) }),
+          MRec: object({ type: literal('MRec'), dot, ballot: count, cmd: commandCheck, quorum }),
+          MRecAck: object({
+            type: literal('MRecAck'),
+            dot,
+            ballot: count,
+            proposal: count,
+            votes,
+            phase: oneOf('RECOVER_R', 'RECOVER_P'),
+            abal: count,
+            aval: count,
+          }),
+          MVotesRequest: object({ type: literal('MVotesRequest'), keys: array(str(KEY_LENGTH_MAX), VOTES_MAX) }),
           MDetached: object({ type: literal('MDetached'), votes }),
-          MAttached: object({ type: literal('MAttached'), dot: count, votes }),
-          MGarbageCollection: object({ type: literal('MGarbageCollection'), committed: array(count, n) }),
+          MAttached: object({ type: literal('MAttached'), dot, votes }),
+          MGarbageCollection: object({ type: literal('MGarbageCollection'), committed: perProcess }),
         },
         'tempo message type',
+      );
+    }
+    case 'atlas': {
+      const value = object({ isNoop: bool, deps });
+      const payload = object({ cmd: commandCheck, quorum });
+      return tagged(
+        'type',
+        {
+          MCollect: object({ type: literal('MCollect'), dot, cmd: commandCheck, deps, quorum }),
+          MCollectAck: object({ type: literal('MCollectAck'), dot, deps }),
+          MConsensus: object({ type: literal('MConsensus'), dot, ballot: count, value, payload: optional(payload) }),
+          MConsensusAck: object({ type: literal('MConsensusAck'), dot, ballot: count }),
+          MCommit: object({ type: literal('MCommit'), dot, value, cmd: optional(commandCheck) }),
+          MRec: object({ type: literal('MRec'), dot, ballot: count, payload: nullable(payload) }),
+          MRecAck: object({
+            type: literal('MRecAck'),
+            dot,
+            ballot: count,
+            deps,
+            phase: oneOf('RECOVER_R', 'RECOVER_P', 'NO_PAYLOAD'),
+            abal: count,
+            aval: nullable(value),
+            payload: nullable(payload),
+          }),
+          MGarbageCollection: object({ type: literal('MGarbageCollection'), committed: perProcess, executed: perProcess }),
+        },
+        'atlas message type',
+      );
+    }
+    case 'epaxos': {
+      const seq = count;
+      const value = object({ cmd: nullable(commandCheck), deps, seq });
+      return tagged(
+        'type',
+        {
+          MCollect: object({ type: literal('MCollect'), dot, cmd: commandCheck, deps, seq, quorum, executedUpTo: perProcess }),
+          MCollectAck: object({ type: literal('MCollectAck'), dot, deps, seq }),
+          MConsensus: object({ type: literal('MConsensus'), dot, ballot: count, value }),
+          MConsensusAck: object({ type: literal('MConsensusAck'), dot, ballot: count }),
+          MCommit: object({ type: literal('MCommit'), dot, value }),
+          MGarbageCollection: object({ type: literal('MGarbageCollection'), committed: perProcess, executed: perProcess }),
+          MPrepare: object({ type: literal('MPrepare'), dot, ballot: count, cmd: nullable(commandCheck) }),
+          MPrepareOk: object({
+            type: literal('MPrepareOk'),
+            dot,
+            ballot: count,
+            cmd: nullable(commandCheck),
+            preAccepted: nullable(object({ deps, seq })),
+            accepted: nullable(object({ ballot: count, value })),
+          }),
+          MRecoverCollect: object({ type: literal('MRecoverCollect'), dot, ballot: count, cmd: commandCheck }),
+          MRecoverCollectAck: object({ type: literal('MRecoverCollectAck'), dot, ballot: count, deps, seq }),
+          MNack: object({ type: literal('MNack'), dot, ballot: count }),
+        },
+        'epaxos message type',
       );
     }
     default:

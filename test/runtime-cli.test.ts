@@ -79,6 +79,7 @@ describe('cluster files', () => {
   test('orrery run: other user mistakes are one line too', () => {
     expect(orrery('run', '--duration', 'soon').stderr).toBe("orrery: --duration must be a positive time up to 24h like '10s', '500ms' or '2m' (got 'soon')\n");
     expect(orrery('run', '--regions', 'us-east1,us-west1,europe-west2').stderr).toMatch(/^orrery: --regions needs --planet/);
+    expect(orrery('run', '--recovery-timeout-ms', '0').stderr).toBe("orrery: --recovery-timeout-ms must be a number from 0.001 to 3600000 (got '0')\n");
     expect(orrery('run', '--planet', 'gcp', '--regions', 'us-east1,mars,europe-west2').stderr).toMatch(/^orrery: unknown region 'mars' on planet gcp/);
     expect(orrery('run', '--n', '4', '--cluster', file('good.json', JSON.stringify(good))).stderr).toMatch(/^orrery: --n 4 disagrees with the 3 processes of cluster file/);
   });
