@@ -74,7 +74,13 @@ const KEY_LENGTH_MAX = 1024;
 
 const op = tagged(
   'op',
-  { get: object({ op: literal('get') }), put: object({ op: literal('put'), value: str() }), delete: object({ op: literal('delete') }) },
+  {
+    get: object({ op: literal('get') }),
+    put: object({ op: literal('put'), value: str() }),
+    delete: object({ op: literal('delete') }),
+    // An application operation (the adapter register's propose/vote/markStable).
+    call: object({ op: literal('call'), name: str(KEY_LENGTH_MAX), args: str() }),
+  },
   'operation',
 );
 const keyOps = object({ key: str(KEY_LENGTH_MAX), ops: array(op, OPS_PER_KEY_MAX) });

@@ -17,7 +17,7 @@ import { epaxos } from '../protocols/epaxos/index.js';
 import { fpaxos } from '../protocols/fpaxos/index.js';
 import { tempo } from '../protocols/tempo/index.js';
 import { MSGPACK_CODEC } from '../runtime/codec.js';
-import { frameCheck, protocolMessageCheck } from '../runtime/schema.js';
+import { commandCheck, frameCheck, protocolMessageCheck } from '../runtime/schema.js';
 
 /** The `type` tags of the protocol's message union, read from its messages.ts. */
 function messageTypesOf(protocol: string): string[] {
@@ -135,5 +135,16 @@ describe('runtime message schemas refuse what the protocols never send', () => {
     expect(fpaxosCheck({ type: 'MPromise', ballot: 1, accepted: [{ slot: 1, abal: 1 }], committed: 0 }, 'm')).toMatch(/^m\.accepted\[0\]\.cmd: expected an object/);
     expect(fpaxosCheck({ type: 'MElect', ballot: 1 }, 'msgs[2]')).toMatch(/^msgs\[2\]: unknown fpaxos message type "MElect"; accepted: .*MPrepare/);
     expect(protocolMessageCheck('nope', 3)).toBeUndefined();
+  });
+});
+
+describe('client commands at the edge', () => {
+  test('application calls (the adapter register) pass; a malformed call is refused with its path', () => {
+    const call = { rifl: 4294967297, keys: [{ key: 'target', ops: [{ op: 'call', name: 'propose', args: '{"digest":"ab","size":3}' }] }], payloadBytes: 0 };
+    expect(commandCheck(call, 'cmd')).toBeNull();
+    const noArgs = { ...call, keys: [{ key: 'target', ops: [{ op: 'call', name: 'propose' }] }] };
+    expect(commandCheck(noArgs, 'cmd')).toBe('cmd.keys[0].ops[0].args: expected a string of at most 1048576 characters');
+    const unknown = { ...call, keys: [{ key: 'target', ops: [{ op: 'exec' }] }] };
+    expect(commandCheck(unknown, 'cmd')).toMatch(/^cmd\.keys\[0\]\.ops\[0\]: unknown operation "exec"; accepted: get, put, delete, call$/);
   });
 });
