@@ -16,7 +16,7 @@ import { replicaSpec, runCluster, type RuntimeResult } from '../runtime/launcher
 import { ReplicaHost } from '../runtime/replica-host.js';
 import type { Planet } from '../sim/planet.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
-import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
+import { COMMANDS_PER_CLIENT_MAX, WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { DEFAULT_REGIONS, intFlag, leaderFrom, numberFlag, planetFrom, regionsFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
@@ -128,7 +128,7 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
   if (durationMs !== null) notes.push(`clients issue commands for ${durationMs / 1000} s${commands === undefined ? '' : ` or ${commands} commands each, whichever comes first`}`);
   const zipfTheta = numberFlag(argv, 'zipf', undefined, 0.000001, 100);
   const workload: WorkloadOptions = {
-    commandsPerClient: commands ?? 100_000_000,
+    commandsPerClient: commands ?? COMMANDS_PER_CLIENT_MAX,
     conflictRate: numberFlag(argv, 'conflict', WORKLOAD_DEFAULTS.conflictRate, 0, 100),
     sharedKeys: intFlag(argv, 'shared-keys', WORKLOAD_DEFAULTS.sharedKeys, 1, 100_000_000),
     ...(zipfTheta === undefined ? {} : { zipfTheta }),

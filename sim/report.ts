@@ -6,6 +6,7 @@
 import type { HistogramSummary } from '../core/histogram.js';
 import { formatRifl } from '../core/ids.js';
 import type { FaultStats, HistoryEntry, SimulationResult } from './simulation.js';
+import { COMMANDS_PER_CLIENT_MAX } from './workload.js';
 
 export interface LatencyRow extends HistogramSummary {
   readonly region: string;
@@ -143,7 +144,7 @@ export function formatReport(report: SimReport): string {
       ? `conflict ${workload.conflictRate}% over ${workload.sharedKeys} shared key${workload.sharedKeys === 1 ? '' : 's'}`
       : `zipf θ=${workload.zipfTheta} over ${workload.zipfKeys} keys`;
   lines.push(
-    `workload: ${workload.clientsPerRegion} clients/region × ${workload.commandsPerClient} commands, ${keys}, ` +
+    `workload: ${workload.clientsPerRegion} clients/region × ${workload.commandsPerClient >= COMMANDS_PER_CLIENT_MAX ? 'commands until the run ends' : `${workload.commandsPerClient} commands`}, ${keys}, ` +
       `${workload.readRatio}% reads, ${workload.keysPerCommand} key${workload.keysPerCommand === 1 ? '' : 's'}/command`,
   );
   for (const note of report.notes) lines.push(`note: ${note}`);

@@ -28,6 +28,9 @@ export interface WorkloadOptions {
   readonly payloadBytes: number;
 }
 
+/** Largest `commandsPerClient`; hosts that stop clients by time instead pass it to mean "no limit". */
+export const COMMANDS_PER_CLIENT_MAX = 100_000_000;
+
 export const WORKLOAD_DEFAULTS: WorkloadOptions = {
   commandsPerClient: 100,
   conflictRate: 2,
@@ -45,7 +48,7 @@ export function validateWorkload(w: WorkloadOptions): void {
       throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${value})`);
     }
   };
-  checkInt('commands per client', w.commandsPerClient, 1, 100_000_000);
+  checkInt('commands per client', w.commandsPerClient, 1, COMMANDS_PER_CLIENT_MAX);
   if (!(w.conflictRate >= 0 && w.conflictRate <= 100)) throw new UsageError(`conflict rate must be a percentage from 0 to 100 (got ${w.conflictRate})`);
   if (!(w.readRatio >= 0 && w.readRatio <= 100)) throw new UsageError(`read ratio must be a percentage from 0 to 100 (got ${w.readRatio})`);
   checkInt('shared keys', w.sharedKeys, 1, 100_000_000);
