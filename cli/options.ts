@@ -127,3 +127,14 @@ export const EPAXOS_FAST_QUORUM_FLAG = {
   type: 'string',
   describe: "EPaxos fast quorum: simple (2F, recovers safely) or optimized (F+⌊(F+1)/2⌋, the paper's; fault-free runs only) [default: simple]",
 } as const;
+
+/** Flags that shape each command (keys, conflicts, reads, payload), shared by `sim` and `run`. */
+export const COMMAND_SHAPE_FLAGS = {
+  conflict: { type: 'string', describe: 'percentage of keys drawn from the shared pool [default: 2]' },
+  'shared-keys': { type: 'string', describe: 'size of the shared key pool [default: 1]' },
+  zipf: { type: 'string', describe: 'zipf exponent θ: draw keys by zipf popularity instead of --conflict' },
+  'zipf-keys': { type: 'string', describe: 'number of keys under --zipf [default: 1000]' },
+  'read-ratio': { type: 'string', describe: 'percentage of read-only commands [default: 0]' },
+  'keys-per-command': { type: 'string', describe: 'distinct keys per command [default: 1]' },
+  'payload-bytes': { type: 'string', describe: 'opaque payload per command [default: 0]' },
+} as const;

@@ -17,7 +17,7 @@ import { ReplicaHost } from '../runtime/replica-host.js';
 import type { Planet } from '../sim/planet.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
 import { COMMANDS_PER_CLIENT_MAX, WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
-import { DEFAULT_REGIONS, intFlag, leaderFrom, numberFlag, planetFrom, regionsFlag, stringFlag } from './options.js';
+import { COMMAND_SHAPE_FLAGS, DEFAULT_REGIONS, intFlag, leaderFrom, numberFlag, planetFrom, regionsFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
 
@@ -39,13 +39,7 @@ export const RUN_FLAGS = {
   executors: { type: 'string', describe: 'executor shards on worker threads for key-partitioned executors (Tempo) [default: inline]' },
   'client-processes': { type: 'string', describe: 'OS processes the clients are spread over [default: 1]' },
   'client-timeout-ms': { type: 'string', describe: 'a client re-submits a command unanswered this long to the next live process [default: 2000]' },
-  conflict: { type: 'string', describe: 'percentage of keys drawn from the shared pool [default: 2]' },
-  'shared-keys': { type: 'string', describe: 'size of the shared key pool [default: 1]' },
-  zipf: { type: 'string', describe: 'zipf exponent θ: draw keys by zipf popularity instead of --conflict' },
-  'zipf-keys': { type: 'string', describe: 'number of keys under --zipf [default: 1000]' },
-  'read-ratio': { type: 'string', describe: 'percentage of read-only commands [default: 0]' },
-  'keys-per-command': { type: 'string', describe: 'distinct keys per command [default: 1]' },
-  'payload-bytes': { type: 'string', describe: 'opaque payload per command [default: 0]' },
+  ...COMMAND_SHAPE_FLAGS,
   seed: { type: 'string', describe: 'seed of the workload [default: 1]' },
   'gc-interval-ms': { type: 'string', describe: `garbage-collection gossip period [default: ${CONFIG_DEFAULTS.gcIntervalMs}]` },
   'tempo-detached-interval-ms': { type: 'string', describe: `Tempo: MDetached broadcast period [default: ${CONFIG_DEFAULTS.tempoDetachedIntervalMs}]` },
