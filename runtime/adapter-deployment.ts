@@ -49,7 +49,7 @@ export interface AdapterDeploymentOptions {
   readonly inferenceNodes: number;
   /** The artifacts to propose, in order. */
   readonly versions: readonly ArtifactKind[];
-  /** Artifact `i` is made with seed `seed + i`. */
+  /** Artifact `i` is made with seed `seed + i` (a regressed one with `3(seed + i) + r`, r cycling the regression kinds). */
   readonly seed: number;
   readonly pollMs: number;
   /** Requests per second per inference node. */
@@ -262,9 +262,11 @@ export async function runAdapterDeployment(options: AdapterDeploymentOptions): P
       });
     const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+    let regressedSoFar = 0;
     for (let index = 0; index < options.versions.length; index++) {
       const kind = options.versions[index]!;
-      const artifactSeed = options.seed + index;
+      // Regressed artifacts cycle through the regression kinds (the seed picks the kind mod 3).
+      const artifactSeed = kind === 'regressed' ? 3 * (options.seed + index) + (regressedSoFar++ % 3) : options.seed + index;
       const bytes = makeAdapter(kind === 'regressed' ? 'regressed' : 'good', artifactSeed);
       const digest = await uploadArtifact(storeUrl, bytes);
       uploaded.set(digest, bytes);
