@@ -28,6 +28,7 @@ export const APP_RUNTIME_FLAGS = {
   'poll-ms': { type: 'string', describe: 'runtime: register poll period of validators and inference nodes [default: 50]' },
   'request-rate': { type: 'string', describe: 'runtime: requests per second per inference node [default: 200]' },
   'steps-per-request': { type: 'string', describe: 'runtime: forward passes per request [default: 4]' },
+  'step-ms': { type: 'string', describe: 'runtime: wall time between two forward passes of a request, so requests overlap swaps [default: 5]' },
   'corrupt-transfers': { type: 'string', describe: 'runtime: the store damages the first N transfers to inference nodes [default: 2]' },
   'crash-validators': { type: 'string', describe: 'runtime: comma-separated validator ids not started (a minority) [default: none]' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
@@ -62,6 +63,7 @@ export function adapterRuntimeOptions(argv: Argv) {
     pollMs: intFlag(argv, 'poll-ms', 50, 5, 10_000),
     requestRate: numberFlag(argv, 'request-rate', 200, 0, 100_000),
     stepsPerRequest: intFlag(argv, 'steps-per-request', 4, 1, 1000),
+    stepMs: intFlag(argv, 'step-ms', 5, 0, 10_000),
     corruptInferenceDownloads: intFlag(argv, 'corrupt-transfers', 2, 0, 1000),
     crashedValidators,
   };

@@ -51,6 +51,11 @@ export interface AgentSpec {
   readonly requestRate: number;
   /** Inference node: forward passes per request. */
   readonly stepsPerRequest: number;
+  /**
+   * Inference node: wall time between two steps of a request (generating a token takes time on a real
+   * server), so requests overlap and a swap finds some in flight; 0 yields to the event loop only.
+   */
+  readonly stepMs: number;
   readonly seed: number;
 }
 
@@ -323,7 +328,8 @@ export class InferenceNode extends Agent {
       // Feed the outputs back (shifted into the input window), like generating the next token.
       state.copyWithin(MODEL_OUTPUT_DIM, 0, MODEL_INPUT_DIM - MODEL_OUTPUT_DIM);
       for (let j = 0; j < MODEL_OUTPUT_DIM; j++) state[j] = Math.max(-4, Math.min(4, out[j]!));
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.spec.stepMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.spec.stepMs));
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.inFlight--;
     this.requestsByVersion.set(model.versionId, (this.requestsByVersion.get(model.versionId) ?? 0) + 1);

@@ -55,6 +55,8 @@ export interface AdapterDeploymentOptions {
   /** Requests per second per inference node. */
   readonly requestRate: number;
   readonly stepsPerRequest: number;
+  /** Wall time between two steps of a request (see AgentSpec.stepMs). */
+  readonly stepMs: number;
   /** The store damages the first N transfers to inference nodes. */
   readonly corruptInferenceDownloads: number;
   /** Validators not started (a crashed minority). */
@@ -216,6 +218,7 @@ export async function runAdapterDeployment(options: AdapterDeploymentOptions): P
       fetchAttempts: 2,
       requestRate: options.requestRate,
       stepsPerRequest: options.stepsPerRequest,
+      stepMs: options.stepMs,
       seed: options.seed,
     });
     const specs: AgentSpec[] = [];

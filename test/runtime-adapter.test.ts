@@ -19,6 +19,7 @@ describe('the adapter register deployed on real processes: replicas, validators,
       pollMs: 40,
       requestRate: 200,
       stepsPerRequest: 4,
+      stepMs: 5,
       corruptInferenceDownloads: 2,
       onChild: (pid) => pids.push(pid),
       onLog: (line) => logs.push(line),
@@ -61,6 +62,8 @@ describe('the adapter register deployed on real processes: replicas, validators,
       expect(Object.keys(node.requestsByVersion).every((id) => id === first!.versionId || id === second!.versionId)).toBe(true);
     }
     expect(report.requestsServed).toBeGreaterThan(0);
+    // Requests take 4 steps of 5 ms at 200/s per node: swaps find requests in flight, which finish on their version.
+    expect(report.requestsSpanningSwap).toBeGreaterThan(0);
     expect(report.requestsByVersion[second!.versionId]).toBeGreaterThan(0);
     // Every replica holds the same register: the second release is current and stable.
     expect(report.replicasAgree).toBe(true);
@@ -84,6 +87,7 @@ describe('the adapter register deployed on real processes: replicas, validators,
       pollMs: 40,
       requestRate: 100,
       stepsPerRequest: 2,
+      stepMs: 0,
       corruptInferenceDownloads: 0,
       crashedValidators: [3],
       onChild: (pid) => pids.push(pid),
