@@ -292,8 +292,10 @@ export async function runAdapterDeployment(options: AdapterDeploymentOptions): P
         await sleep(pollMs);
       }
       const verdictEvents = () => events.filter((e): e is Extract<AgentEvent, { kind: 'verdict' }> => e.kind === 'verdict' && e.versionId === versionId);
-      const deciding = verdictEvents().find((e) => e.outcome.ok && e.outcome.phase !== 'BETA_TESTING');
-      const decidedAtMs = deciding?.atMs;
+      // The deciding validator reports after its vote is answered, which may be after this poll saw the decision.
+      const deciding = () => verdictEvents().find((e) => e.outcome.ok && e.outcome.phase !== 'BETA_TESTING');
+      if (outcome !== 'undecided') await until(() => deciding() !== undefined, Math.min(2000, 10 * pollMs));
+      const decidedAtMs = deciding()?.atMs;
       let convergenceMs: number | null = null;
       let mixedMs: number | null = null;
       let markedStable = false;
