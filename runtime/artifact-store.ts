@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
@@ -79,6 +80,16 @@ export class ArtifactStore {
     const path = this.pathOf(digest);
     if (!existsSync(path)) return undefined;
     return readFileSync(path);
+  }
+
+  /** {@link read} without blocking the event loop (the store's server reads this way). */
+  async readAsync(digest: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.pathOf(digest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 
   /** Size in bytes of the stored artifact, or undefined. */
@@ -193,7 +204,13 @@ export class StoreServer {
   }
 
   private get(req: IncomingMessage, res: ServerResponse, digest: string): void {
-    const bytes = this.store.read(digest);
+    this.store.readAsync(digest).then(
+      (bytes) => this.serve(req, res, digest, bytes),
+      (error: Error) => this.answer(res, 500, `cannot read artifact ${digest}: ${error.message}`),
+    );
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, digest: string, bytes: Buffer | undefined): void {
     if (bytes === undefined) {
       this.notFound++;
       return this.answer(res, 404, `no artifact ${digest}`);
