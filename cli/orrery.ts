@@ -62,7 +62,7 @@ export async function main(args: string[]): Promise<void> {
       },
     )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, app, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, bote or regions')
     .strict()
     .help()
     .version(false)
