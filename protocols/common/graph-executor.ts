@@ -202,7 +202,9 @@ export class GraphExecutor implements Executor<GraphInfo> {
     root.onStack = true;
     stack.push(root);
     path.push(root);
-    const rootMissing = this.compact(root);
+    // A root searched again (its wait is over) may still reach something missing through the dot it
+    // waited for: then there is nothing to walk.
+    const rootMissing = root.blockedOn === NOT_BLOCKED ? this.compact(root) : this.stillBlockedOrCompact(root);
     if (rootMissing !== NOT_BLOCKED) return this.abort(root, rootMissing);
     while (path.length > 0) {
       const vertex = path[path.length - 1]!;
@@ -256,6 +258,11 @@ export class GraphExecutor implements Executor<GraphInfo> {
     if (this.isExecuted(missing)) return NOT_BLOCKED;
     vertex.blockedOn = missing;
     return missing;
+  }
+
+  private stillBlockedOrCompact(vertex: Vertex): Dot {
+    const missing = this.stillBlockedOn(vertex);
+    return missing !== NOT_BLOCKED ? missing : this.compact(vertex);
   }
 
   /** The search reached `missing`: everything still on the stack waits for it, and so does the root. */
