@@ -52,7 +52,7 @@ export async function main(args: string[]): Promise<void> {
       (argv) => runExpCommand(argv, print),
     )
     .command(
-      'plot <results-dir>',
+      'plot [results-dir]',
       "redraw an experiment's PNGs and report.html from its raw results (experiment.json, points/*.json) without running it",
       (y) => y.options(PLOT_FLAGS),
       (argv) => runPlotCommand(argv, print),
