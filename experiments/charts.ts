@@ -237,6 +237,16 @@ function cdfChart(spec: Extract<PlotSpec, { kind: 'cdf' }>, rows: readonly TidyR
   return { file: spec.file, title: spec.title, type: 'line', xType: 'linear', xTitle: 'latency (ms)', yTitle: 'commands completed within (%)', cdf: true, datasets };
 }
 
+/**
+ * A model without the series that have no value at all (FPaxos has no fast-path ratio); a chart left
+ * with none is a usage error naming the plot.
+ */
+function withData(model: ChartModel): ChartModel {
+  const datasets = model.datasets.filter((d) => d.data.some((datum) => datum !== null));
+  if (datasets.length === 0) throw new UsageError(`plot '${model.file}' has no values to draw: its rows have no ${model.yTitle}`);
+  return { ...model, datasets };
+}
+
 /** What {@link chartModels} made, and the plots it could not make from these results (with why). */
 export interface Charts {
   readonly models: readonly ChartModel[];
@@ -253,8 +263,8 @@ export function chartModels(plots: readonly PlotSpec[], rows: readonly TidyRow[]
   for (const spec of plots) {
     const kept = filterRows(rows, spec.where);
     if (kept.length === 0) throw new UsageError(`plot '${spec.file}' selects no rows; check its where: ${JSON.stringify(spec.where ?? {})}`);
-    if (spec.kind === 'bars') models.push(barChart(spec, kept));
-    else if (spec.kind === 'lines') models.push(lineChart(spec, kept));
+    if (spec.kind === 'bars') models.push(withData(barChart(spec, kept)));
+    else if (spec.kind === 'lines') models.push(withData(lineChart(spec, kept)));
     else {
       const model = cdfChart(spec, kept, results);
       if (model === null) skipped.push(`${spec.file}: these raw results hold no latency distribution (written before it was recorded); re-run the experiment to draw it`);
@@ -306,7 +316,9 @@ export function chartConfig(model: ChartModel, options: ConfigOptions): Record<s
         y: {
           type: 'linear',
           title: { display: true, text: model.yTitle },
-          ...(model.cdf ? { min: 0, max: 100 } : { beginAtZero: true }),
+          // Room above the highest value: a line at its maximum (Tempo f=1's fast path, 100% at every
+          // conflict rate) would otherwise run along the plot's top edge, half hidden.
+          ...(model.cdf ? { min: 0, max: 100 } : { beginAtZero: true, ...(line ? { grace: '5%' } : {}) }),
           ...(yMax === undefined ? {} : { suggestedMax: yMax }),
         },
       },

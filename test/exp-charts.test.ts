@@ -66,6 +66,13 @@ describe('chart models from plot specs', () => {
     expect(model.datasets[0]!.data).toEqual([{ x: 0, y: 100 }, { x: 10, y: 91.23 }, { x: 40, y: 50 }]);
   });
 
+  test('a series with no values is left out (FPaxos has no fast path); a plot with none is an error', () => {
+    const rows = [row({ protocol: 'fpaxos', fast_ratio: null }), row({ protocol: 'tempo', fast_ratio: 0.5 })];
+    const model = only({ kind: 'lines', file: 'p', title: 'T', x: 'conflict_pct', y: 'fast_ratio' }, rows);
+    expect(model.datasets.map((d) => d.label)).toEqual(['tempo f=1']);
+    expect(() => chartModels([{ kind: 'lines', file: 'p', title: 'T', x: 'conflict_pct', y: 'fast_ratio' }], [rows[0]!], [])).toThrow(/^plot 'p' has no values to draw: its rows have no fast-path ratio \(%\)$/);
+  });
+
   test('throughput–latency: one point per load, in load order, whatever the throughput does', () => {
     const rows = [
       row({ clients_per_region: 64, throughput_ops_per_sec: 900, mean_ms: 150 }),
