@@ -274,6 +274,16 @@ export function chartModels(plots: readonly PlotSpec[], rows: readonly TidyRow[]
   return { models, skipped };
 }
 
+const POINT_STYLES = ['circle', 'rect', 'triangle', 'rectRot', 'star', 'crossRot', 'rectRounded', 'cross'];
+
+/**
+ * The marker of the i-th line: its own shape, and larger than the lines drawn over it (chart.js draws
+ * the first dataset on top), so identical curves (Tempo and Atlas at f=1) still show both markers.
+ */
+function marker(i: number): Record<string, unknown> {
+  return { pointStyle: POINT_STYLES[i % POINT_STYLES.length], pointRadius: Math.min(3 + 0.5 * i, 6), pointBorderWidth: 1.5 };
+}
+
 /** How a configuration will be shown: a fixed-size PNG or a page that resizes. */
 export interface ConfigOptions {
   readonly responsive: boolean;
@@ -292,13 +302,13 @@ export function chartConfig(model: ChartModel, options: ConfigOptions): Record<s
     type: model.type,
     data: {
       ...(model.labels === undefined ? {} : { labels: model.labels }),
-      datasets: model.datasets.map((d) => ({
+      datasets: model.datasets.map((d, i) => ({
         label: d.label,
         data: d.data,
         backgroundColor: d.color,
         borderColor: d.color,
         borderWidth: line ? 2 : 0,
-        ...(line ? { pointRadius: model.cdf ? 0 : 3, fill: false, stepped: model.cdf ? 'after' : false } : {}),
+        ...(line ? { fill: false, stepped: model.cdf ? 'after' : false, ...(model.cdf ? { pointRadius: 0 } : marker(i)) } : {}),
         ...(d.whiskers === undefined ? {} : { whiskers: d.whiskers }),
       })),
     },
@@ -309,7 +319,7 @@ export function chartConfig(model: ChartModel, options: ConfigOptions): Record<s
       ...(line ? { parsing: true } : {}),
       plugins: {
         title: { display: true, text: model.title, font: { size: 16 } },
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: line && !model.cdf } },
       },
       scales: {
         x: { type: model.xType, title: { display: true, text: model.xTitle } },
