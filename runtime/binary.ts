@@ -48,6 +48,11 @@ export class ByteWriter {
     this.bytes = grownBytes;
   }
 
+  /** The bytes written, over the writer's own buffer (to transfer); the writer must not be used after. */
+  finish(): Uint8Array {
+    return new Uint8Array(this.buffer, 0, this.offset);
+  }
+
   /** The bytes written so far, over the writer's own buffer; the writer starts over on a new buffer of `nextCapacityBytes`. */
   take(nextCapacityBytes: number): Uint8Array {
     const written = new Uint8Array(this.buffer, 0, this.offset);
