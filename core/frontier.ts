@@ -62,31 +62,65 @@ export class FrontierSet {
   }
 }
 
-/** One {@link FrontierSet} per source (process or client). */
+/**
+ * One {@link FrontierSet} per source (process or client).
+ *
+ * The two states most sources stay in are kept as a plain number instead of an object: `f > 0` is
+ * "frontier f, nothing above it", `−e` is "frontier 0 and the single member e". Tempo's executor
+ * keeps one map per key with a source per client, a client's requests on one key are sparse, and a
+ * set object for each of those (millions in a long run) was a large part of what its garbage
+ * collector had to trace. Any other state, or a caller asking for the set itself, gets a FrontierSet.
+ */
 export class FrontierMap {
-  private readonly bySource = new Map<number, FrontierSet>();
+  private readonly bySource = new Map<number, number | FrontierSet>();
 
+  /** The set of `source`, as an object the caller may add to (made and kept from here on). */
   set(source: number): FrontierSet {
-    let set = this.bySource.get(source);
-    if (set === undefined) {
-      set = new FrontierSet();
-      this.bySource.set(source, set);
+    const current = this.bySource.get(source);
+    if (current instanceof FrontierSet) return current;
+    const set = new FrontierSet();
+    if (current !== undefined) {
+      if (current > 0) set.addUpTo(current);
+      else set.add(-current);
     }
+    this.bySource.set(source, set);
     return set;
   }
 
   has(source: number, value: number): boolean {
-    const set = this.bySource.get(source);
-    return set !== undefined && set.has(value);
+    const current = this.bySource.get(source);
+    if (current === undefined) return false;
+    if (typeof current !== 'number') return current.has(value);
+    return current > 0 ? value <= current : value === -current;
   }
 
-  /** Adds `(source, value)`; returns false when it was already a member. */
+  /** Adds `(source, value)` (value ≥ 1); returns false when it was already a member. */
   add(source: number, value: number): boolean {
-    return this.set(source).add(value);
+    const current = this.bySource.get(source);
+    if (current === undefined) {
+      this.bySource.set(source, value === 1 ? 1 : -value);
+      return true;
+    }
+    if (typeof current !== 'number') return current.add(value);
+    if (current > 0) {
+      // Frontier `current`, nothing above it (0 is never stored: a first member is 1 or above 1).
+      if (value <= current) return false;
+      if (value === current + 1) this.bySource.set(source, value);
+      else this.set(source).add(value);
+      return true;
+    }
+    // Frontier 0 and the single member `-current`.
+    const single = -current;
+    if (value === single) return false;
+    if (value === 1 && single === 2) this.bySource.set(source, 2);
+    else this.set(source).add(value);
+    return true;
   }
 
   /** The frontier of every source seen, by ascending source. */
   frontiers(): Array<[number, number]> {
-    return [...this.bySource].map(([source, set]): [number, number] => [source, set.frontier]).sort((a, b) => a[0] - b[0]);
+    return [...this.bySource]
+      .map(([source, current]): [number, number] => [source, typeof current !== 'number' ? current.frontier : Math.max(current, 0)])
+      .sort((a, b) => a[0] - b[0]);
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { FrontierSet } from '../core/frontier.js';
+import { FrontierMap, FrontierSet } from '../core/frontier.js';
 
 /** The simple reference: every member in a Set. */
 class ReferenceSet {
@@ -63,5 +63,41 @@ describe('FrontierSet against a plain set', () => {
     expect(set.has(700)).toBe(true);
     expect(set.has(699)).toBe(false);
     expect(set.exceptionCount).toBe(1);
+  });
+});
+
+describe('FrontierMap against one FrontierSet per source', () => {
+  // Small values and few sources, adds far more often than sets taken out, so that the compact
+  // states (frontier only; one member above frontier 0) and every way out of them come up often.
+  const step = fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('add' as const), source: fc.integer({ min: 1, max: 2 }), value: fc.integer({ min: 1, max: 5 }) }), weight: 6 },
+    { arbitrary: fc.record({ kind: fc.constant('set' as const), source: fc.integer({ min: 1, max: 2 }), value: fc.integer({ min: 0, max: 5 }) }), weight: 1 },
+  );
+
+  test('same answers, members and frontiers, also when a caller takes a set out and adds to it', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const map = new FrontierMap();
+        const reference = new Map<number, FrontierSet>();
+        const referenceSet = (source: number) => {
+          let set = reference.get(source);
+          if (set === undefined) reference.set(source, (set = new FrontierSet()));
+          return set;
+        };
+        for (const { kind, source, value } of steps) {
+          if (kind === 'add') expect(map.add(source, value)).toBe(referenceSet(source).add(value));
+          else {
+            // `set(source)` hands out the live set: adding through it must show in the map.
+            const taken = map.set(source);
+            expect(taken.frontier).toBe(referenceSet(source).frontier);
+            taken.addUpTo(value);
+            referenceSet(source).addUpTo(value);
+          }
+          for (let s = 1; s <= 2; s++) for (let v = 1; v <= 6; v++) expect(map.has(s, v)).toBe(reference.get(s)?.has(v) ?? false);
+        }
+        expect(map.frontiers()).toEqual([...reference].map(([s, set]) => [s, set.frontier]).sort((a, b) => a[0]! - b[0]!));
+      }),
+      { seed: 11, numRuns: 1000 },
+    );
   });
 });
