@@ -11,6 +11,12 @@
  * other tenants' load only ever slows a run down, so the fastest run is the least disturbed one.
  * The load average before and after is printed with the table.
  *
+ * Wall time on a shared machine mostly says how much of the CPUs a run got, so each row also gives
+ * CPU time per command by thread (runtime/thread-cpu.ts, Linux): the main thread, the shard threads
+ * summed (and the wall time they spent inside tasks), and the whole process, whose excess over the
+ * two is V8's own background threads (garbage collection helpers). With k shards on c cores, k=2 over
+ * k=1 can reach at most (k=1 shard CPU) / (k=2 process CPU / c).
+ *
  * Options: --commands N (default 1,000,000), --keys K (default 100,000), --repeat R, --json.
  */
 import { availableParallelism, loadavg } from 'node:os';
