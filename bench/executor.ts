@@ -14,8 +14,9 @@
  * Wall time on a shared machine mostly says how much of the CPUs a run got, so each row also gives
  * CPU time per command by thread (runtime/thread-cpu.ts, Linux): the main thread, the shard threads
  * summed (and the wall time they spent inside tasks), and the whole process, whose excess over the
- * two is V8's own background threads (garbage collection helpers). With k shards on c cores, k=2 over
- * k=1 can reach at most (k=1 shard CPU) / (k=2 process CPU / c).
+ * two is V8's own background threads (garbage collection helpers). On c idle cores k=1 takes about
+ * max(k=1 shard CPU, k=1 process CPU / c) per command and k=2 at least k=2 process CPU / c, which
+ * bounds the speedup k=2 can show over k=1.
  *
  * Options: --commands N (default 1,000,000), --keys K (default 100,000), --repeat R, --json.
  */
