@@ -62,7 +62,23 @@ export interface StreamCost {
   readonly bytesPerMessage: number;
   /** CPU time of one event-loop turn of this process with nothing to do but a setImmediate. */
   readonly turnNs: number;
+  /** Frames sent one per millisecond to a sleeping sink (msgs stream only). */
+  readonly wake?: WakeCost;
   readonly points: readonly StreamPoint[];
+}
+
+/**
+ * One frame of one message at a time to a sink that sleeps between frames: `recvNs` is what the
+ * sink spends beyond a frame's cost when frames wait for it (its wake-up from epoll_wait), `sendNs`
+ * what the sender spends beyond its own timer wake-up and the frame's cost (waking the sink).
+ */
+export interface WakeCost {
+  readonly recvNs: number;
+  readonly sendNs: number;
+  readonly recvNsPerFrame: number;
+  readonly sendNsPerFrame: number;
+  readonly timerNsPerTurn: number;
+  readonly frames: number;
 }
 
 export interface TransportMeasurement {
@@ -77,9 +93,11 @@ export interface TransportOptions {
   /** Messages per batch size (at least `framesMin` frames). */
   readonly messagesPerPoint?: number;
   readonly framesMin?: number;
+  /** Frames of the wake-up measurement (0: none). */
+  readonly wakeFrames?: number;
 }
 
-export const TRANSPORT_DEFAULTS = { batches: [1, 4, 16, 64], messagesPerPoint: 40_000, framesMin: 2_000 } as const;
+export const TRANSPORT_DEFAULTS = { batches: [1, 4, 16, 64], messagesPerPoint: 40_000, framesMin: 2_000, wakeFrames: 500 } as const;
 
 interface Mark {
   readonly cpuUs: number;
@@ -275,6 +293,42 @@ async function measureWith(sink: Sink, kind: 'msgs' | 'submit' | 'reply', items:
       bytesPerFrame: Math.round((writer.bytesSent - bytesBefore) / turns),
     });
   }
+  // Wake-ups: one single-message frame per millisecond, so the sink sleeps in epoll_wait before each
+  // frame. What the sink spends per frame beyond what a frame costs it when frames are waiting is
+  // the wake-up of a sleeping process; what this process spends beyond its own timer wake-up and the
+  // frame's send cost is the extra of writing to a sleeping peer (waking it).
+  const paced = async (frames: number, sending: boolean): Promise<number> => {
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < frames; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (!sending) continue;
+      writer.send(items[next]);
+      next = next + 1 === items.length ? 0 : next + 1;
+      framesSent++;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    return (cpu.user + cpu.system) * 1e3;
+  };
+  let wake: WakeCost | undefined;
+  if (options.wakeFrames > 0) {
+    const frames = options.wakeFrames;
+    await paced(20, true);
+    const start = await sink.until(framesSent);
+    marks = 0;
+    const sentNs = await paced(frames, true);
+    const end = await sink.until(framesSent);
+    const recvPerFrame = Math.max(0, (end.cpuUs - start.cpuUs) * 1e3 - end.marks * markNs) / (end.frames - start.frames);
+    const timerNs = await paced(frames, false);
+    const one = points[0]!;
+    wake = {
+      recvNs: round1(Math.max(0, recvPerFrame - one.recvNsPerFrame)),
+      sendNs: round1(Math.max(0, (sentNs - timerNs) / frames - one.sendNsPerFrame)),
+      recvNsPerFrame: round1(recvPerFrame),
+      sendNsPerFrame: round1(sentNs / frames),
+      timerNsPerTurn: round1(timerNs / frames),
+      frames,
+    };
+  }
   socket.destroy();
   const xs = points.map((p) => p.batch);
   const sendFit = fitLine(xs, points.map((p) => p.sendNsPerFrame));
@@ -286,6 +340,7 @@ async function measureWith(sink: Sink, kind: 'msgs' | 'submit' | 'reply', items:
     bytesPerMessage: round1(bytes.slope),
     turnNs: round1(turnNs),
     points,
+    ...(wake === undefined ? {} : { wake }),
   };
 }
 
@@ -295,9 +350,10 @@ export async function measureTransport(protocol: ProtocolName, n: number, sample
     batches: options.batches ?? TRANSPORT_DEFAULTS.batches,
     messagesPerPoint: options.messagesPerPoint ?? TRANSPORT_DEFAULTS.messagesPerPoint,
     framesMin: options.framesMin ?? TRANSPORT_DEFAULTS.framesMin,
+    wakeFrames: options.wakeFrames ?? TRANSPORT_DEFAULTS.wakeFrames,
   };
   const msgs = await measureStream(protocol, n, 'msgs', samples.messages, all);
-  const submit = await measureStream(protocol, n, 'submit', samples.submits, all);
-  const reply = await measureStream(protocol, n, 'reply', samples.replies, all);
+  const submit = await measureStream(protocol, n, 'submit', samples.submits, { ...all, wakeFrames: 0 });
+  const reply = await measureStream(protocol, n, 'reply', samples.replies, { ...all, wakeFrames: 0 });
   return { msgs, submit, reply };
 }

@@ -444,6 +444,7 @@ const r1 = (ns: number) => Math.round(ns * 10) / 10;
 export function transportCosts(measured: TransportMeasurement, samples: TransportSamples, costs: ProtocolCosts, clientCommandNs: number): TransportCosts {
   return {
     turnNs: r1(measured.msgs.turnNs),
+    wakeNs: r1((measured.msgs.wake?.recvNs ?? 0) + (measured.msgs.wake?.sendNs ?? 0)),
     sendFrameNs: measured.msgs.send.frameNs,
     sendMessageNs: measured.msgs.send.messageNs,
     sendCodecNs: r1(mixMean(samples.messages, costs.encodeNs)),

@@ -74,6 +74,11 @@ export interface ProtocolCosts {
 export interface TransportCosts {
   /** One event-loop turn (the setImmediate round trip and the loop's poll). */
   readonly turnNs: number;
+  /**
+   * A turn that starts on an idle process: its wake-up from epoll_wait, and the sender's extra for
+   * writing to a sleeping process (charged to the woken process).
+   */
+  readonly wakeNs: number;
   readonly sendFrameNs: number;
   readonly sendMessageNs: number;
   readonly sendCodecNs: number;
@@ -97,6 +102,7 @@ export interface TransportCosts {
 /** The fields of {@link TransportCosts}, for the parser and the tests. */
 export const TRANSPORT_FIELDS = [
   'turnNs',
+  'wakeNs',
   'sendFrameNs',
   'sendMessageNs',
   'sendCodecNs',
@@ -412,7 +418,8 @@ export class CpuModel {
    *
    * With transport costs, inputs are grouped into event-loop turns as in the runtime: a turn polls
    * once and takes every input that has arrived by then; inputs arriving while it runs wait for the
-   * next turn, which polls when the current one ends. Each turn costs `turnNs`; each connection
+   * next turn, which polls when the current one ends. Each turn costs `turnNs` (plus `wakeNs` when
+   * it starts on an idle process, which was asleep waiting for input); each connection
    * read in a turn costs one frame (`recvFrameNs`, or `submitRecvFrameNs` for clients), each
    * connection written in a turn one frame (see chargeSend and chargeReply).
    */
@@ -431,10 +438,11 @@ export class CpuModel {
     }
     this.workNs = 0;
     if (arrivalNs > cpu.turnPollNs) {
-      // Arrived after the latest turn polled: a new turn, polling now or when the core frees up.
+      // Arrived after the latest turn polled: a new turn, polling now or when the core frees up —
+      // and if the core is idle, the process was asleep waiting for input and wakes up.
       cpu.turn++;
       cpu.turnPollNs = startNs;
-      this.workNs += transport.turnNs;
+      this.workNs += arrivalNs > cpu.protocolFreeNs ? transport.turnNs + transport.wakeNs : transport.turnNs;
     }
     if (source >= 0 && cpu.recvTurn[source] !== cpu.turn) {
       cpu.recvTurn[source] = cpu.turn;

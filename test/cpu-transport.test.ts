@@ -22,34 +22,35 @@ const throughput = (result: SimulationResult) => result.commandsCompleted / (res
 const msg = (type: string) => ({ type }) as unknown as Message;
 
 describe('turns and frames: what one input costs, exactly', () => {
-  const transport = toyTransport({ turnNs: 1000, sendFrameNs: 300, sendMessageNs: 70, sendCodecNs: 50, recvFrameNs: 200, recvMessageNs: 40, recvCodecNs: 30, submitRecvFrameNs: 900, submitRecvMessageNs: 90, replySendFrameNs: 800, replySendMessageNs: 80 });
+  const transport = toyTransport({ turnNs: 1000, wakeNs: 4000, sendFrameNs: 300, sendMessageNs: 70, sendCodecNs: 50, recvFrameNs: 200, recvMessageNs: 40, recvCodecNs: 30, submitRecvFrameNs: 900, submitRecvMessageNs: 90, replySendFrameNs: 800, replySendMessageNs: 80 });
   const costs = toyCosts(0, { handleNs: { MAccept: 5, submit: 7 }, encodeNs: { MAccepted: 50 }, decodeNs: { MAccept: 30 }, transport });
   const model = () => new CpuModel('fpaxos', 3, { profile: toyProfile(['fpaxos'], costs), cores: 1 }, 1, false);
 
   test('the first input of a turn pays the turn and its connection\'s frame; one joining it pays neither', () => {
     const cpu = model();
-    // Process 1 gets an MAccept from process 2 at t = 0 and answers processes 2 and 3.
-    let start = cpu.begin(0, 0, 'MAccept', 0, 1);
+    // Process 1, idle, gets an MAccept from process 2 at t = 100 and answers processes 2 and 3.
+    let start = cpu.begin(0, 100, 'MAccept', 0, 1);
     cpu.chargeHandle('MAccept');
     cpu.chargeSend(msg('MAccepted'), [2, 3]);
     const first = cpu.complete(0, start);
-    // turn 1000 + frame in 200 + message in (30 + 40 − 30) + handle 5 + 2 × (frame out 300 + copy 50 + 70 − 50)
-    expect(first.sendNs).toBe(1000 + 200 + 40 + 5 + 2 * (300 + 70));
+    // wake 4000 + turn 1000 + frame in 200 + message in (30 + 40 − 30) + handle 5 + 2 × (frame out 300 + copy 50 + 70 − 50)
+    expect(first.sendNs - 100).toBe(4000 + 1000 + 200 + 40 + 5 + 2 * (300 + 70));
     // A second MAccept from process 2 that was there at the same poll: same turn, same frames.
-    start = cpu.begin(0, 0, 'MAccept', 0, 1);
+    start = cpu.begin(0, 100, 'MAccept', 0, 1);
     cpu.chargeHandle('MAccept');
     cpu.chargeSend(msg('MAccepted'), [2, 3]);
     const second = cpu.complete(0, start);
     expect(second.sendNs - first.sendNs).toBe(40 + 5 + 2 * 70);
-    // One arriving during that turn (t = 10) waits for the next turn: a new turn, new frames.
-    start = cpu.begin(0, 10, 'MAccept', 0, 1);
+    // One arriving during that turn (t = 110) waits for the next turn: a new turn, new frames, no
+    // wake-up (the process was busy).
+    start = cpu.begin(0, 110, 'MAccept', 0, 1);
     expect(start).toBe(second.sendNs);
     cpu.chargeHandle('MAccept');
     cpu.chargeSend(msg('MAccepted'), [2]);
     const third = cpu.complete(0, start);
     expect(third.sendNs - second.sendNs).toBe(1000 + 200 + 40 + 5 + 300 + 70);
-    // And one more that arrived before that turn polled (t = 20 < its poll) joins it.
-    start = cpu.begin(0, 20, 'MAccept', 0, 1);
+    // And one more that arrived before that turn polled (t = 120 < its poll) joins it.
+    start = cpu.begin(0, 120, 'MAccept', 0, 1);
     cpu.chargeHandle('MAccept');
     const fourth = cpu.complete(0, start);
     expect(fourth.sendNs - third.sendNs).toBe(40 + 5);
@@ -57,17 +58,18 @@ describe('turns and frames: what one input costs, exactly', () => {
     expect([usage.turns, usage.framesReceived, usage.framesSent]).toEqual([2, 2, 3]);
   });
 
-  test('client submits and replies use the client connection\'s figures; timers pay only the turn', () => {
+  test('client submits and replies use the client connection\'s figures; timers pay only the turn (and the wake-up)', () => {
     const cpu = model();
     let start = cpu.begin(0, 0, 'submit', 0, 3);
     cpu.chargeHandle('submit');
     cpu.chargeReply();
     cpu.chargeReply();
     const first = cpu.complete(0, start);
+    // At t = 0 the core is not idle yet (it frees at 0): no wake-up.
     expect(first.sendNs).toBe(1000 + 900 + 90 + 7 + 800 + 80 + 80);
     start = cpu.begin(0, first.sendNs + 1, undefined, 0, -1);
     const timer = cpu.complete(0, start);
-    expect(timer.sendNs - start).toBe(1000);
+    expect(timer.sendNs - start).toBe(4000 + 1000);
     const usage = cpu.usage(timer.sendNs)[0]!;
     expect([usage.turns, usage.framesReceived, usage.replyFramesSent]).toEqual([2, 1, 1]);
   });
@@ -133,7 +135,7 @@ describe('the profile\'s transport table', () => {
   test('a missing, unknown or negative figure is refused naming the field', () => {
     const { turnNs: _omitted, ...missing } = toyTransport();
     expect(() => parseCpuProfile(withTransport(missing), 'p')).toThrow(/p: protocols\.fpaxos\.transport\.turnNs is missing; calibrate again/);
-    expect(() => parseCpuProfile(withTransport({ ...toyTransport(), frameNs: 1 }), 'p')).toThrow(/transport\.frameNs is not a transport cost; accepted: turnNs, sendFrameNs/);
+    expect(() => parseCpuProfile(withTransport({ ...toyTransport(), frameNs: 1 }), 'p')).toThrow(/transport\.frameNs is not a transport cost; accepted: turnNs, wakeNs, sendFrameNs/);
     expect(() => parseCpuProfile(withTransport({ ...toyTransport(), sendFrameNs: -1 }), 'p')).toThrow(/transport\.sendFrameNs must be a non-negative number/);
   });
 });

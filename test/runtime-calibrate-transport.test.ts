@@ -1,0 +1,38 @@
+/**
+ * `orrery calibrate`'s transport measurement (cli/calibrate-transport.ts) through the runtime's real
+ * writer, a loopback socket and a sink process running the real reader: the profile's transport terms
+ * are well-formed, positive where there is work, and the profile with them parses back to itself.
+ * Runs compiled code in a child process (dist/), hence the runtime- prefix.
+ */
+import { describe, expect, test } from 'vitest';
+import { calibrateWithTransport } from '../cli/calibrate.js';
+import { parseCpuProfile, TRANSPORT_FIELDS } from '../sim/cpu.js';
+
+describe('orrery calibrate: transport terms from the runtime\'s writer and reader', async () => {
+  const profile = await calibrateWithTransport(
+    { protocols: ['fpaxos'], clientsPerRegion: 4, commandsPerClient: 40, conflictRate: 2, command: 'test' },
+    { batches: [1, 8], messagesPerPoint: 800, framesMin: 150, wakeFrames: 40 },
+  );
+  const transport = profile.protocols.fpaxos!.transport!;
+
+  test('every term is there, finite and non-negative; frames and messages cost something on both sides', () => {
+    expect(Object.keys(transport).sort()).toEqual([...TRANSPORT_FIELDS].sort());
+    for (const name of TRANSPORT_FIELDS) {
+      expect(Number.isFinite(transport[name]), name).toBe(true);
+      expect(transport[name], name).toBeGreaterThanOrEqual(0);
+    }
+    for (const name of ['sendFrameNs', 'recvFrameNs', 'submitRecvFrameNs', 'replySendFrameNs', 'submitSendFrameNs', 'replyRecvFrameNs', 'sendCodecNs', 'recvCodecNs', 'clientCommandNs'] as const) {
+      expect(transport[name], name).toBeGreaterThan(0);
+    }
+    // A frame of 8 messages costs more than a frame of 1 on each side (the points the line is fitted to).
+    const detail = profile.protocols.fpaxos!.transportDetail as { msgs: { points: Array<{ batch: number; sendNsPerFrame: number; recvNsPerFrame: number; bytesPerFrame: number }> } };
+    const [one, eight] = detail.msgs.points;
+    expect([one!.batch, eight!.batch]).toEqual([1, 8]);
+    expect(eight!.bytesPerFrame).toBeGreaterThan(4 * one!.bytesPerFrame);
+  });
+
+  test('the profile records the load and parses back to itself', () => {
+    expect(typeof (profile.machine['loadAverage'] as { before: number }).before).toBe('number');
+    expect(parseCpuProfile(JSON.stringify(profile), 'calibrated')).toEqual(profile);
+  });
+});
