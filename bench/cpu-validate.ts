@@ -12,11 +12,13 @@
  *
  * The simulated twin: 3 processes and clients on a loopback "planet" (RTT `--rtt-ms`, default 0.05),
  * the runtime's client count, one core per replica (the runtime runs each replica on one thread, with
- * executors inline) — or, for Tempo with worker shards, 1 + k cores with k executor cores. The
- * runtime shares the machine's CPUs between the replicas and the client processes; when the file says
- * the machine had fewer CPUs than replicas (`cpus` < 3), the prediction is also given scaled by
- * cpus/3, the share of a CPU each replica can have at best, and the error is computed on that
- * figure. Throughput is measured over the middle half of the completions, as in cpu:paper.
+ * executors inline) — or, for Tempo with worker shards, 1 + k cores with k executor cores. With a
+ * profile that has transport costs (turns, wake-ups, frames, messages: sim/cpu.ts), the twin charges
+ * them too. The runtime shares the machine's CPUs between the replicas and the client process; when
+ * the file gives the machine's CPU count, the prediction is also capped by that many CPUs over the
+ * CPU time one command costs all processes together (the twin's replica CPU per command plus the
+ * client side's from the profile), and the error is computed on that "shared" figure. Throughput is
+ * measured over the middle half of the completions, as in cpu:paper.
  *
  * Flags: --runtime FILE (required), --profile FILE (default results/cpu-profile.json), --rtt-ms X,
  * --json (print the comparison as JSON).
