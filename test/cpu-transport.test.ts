@@ -123,6 +123,18 @@ describe('in a run: a profile with only transport costs', () => {
   });
 });
 
+describe('determinism with transport costs', () => {
+  test('same seed, same run; turns and frames included', () => {
+    const transport = toyTransport({ turnNs: 700, wakeNs: 3_000, sendFrameNs: 5_000, recvFrameNs: 4_000, sendMessageNs: 500, recvMessageNs: 600, submitRecvFrameNs: 4_000, replySendFrameNs: 5_000 });
+    const cpu: CpuOptions = { profile: toyProfile(['tempo'], toyCosts(300, { transport })), cores: 1 };
+    const a = run('tempo', 16, cpu, 10);
+    const b = run('tempo', 16, cpu, 10);
+    expect(b.cpu!.usage).toEqual(a.cpu!.usage);
+    expect(b.durationNs).toBe(a.durationNs);
+    expect(a.cpu!.usage[0]!.turns).toBeGreaterThan(0);
+  });
+});
+
 describe('the profile\'s transport table', () => {
   const withTransport = (transport: unknown) =>
     JSON.stringify({ ...toyProfile(['fpaxos'], toyCosts(1)), protocols: { fpaxos: { ...toyCosts(1), transport } } });
