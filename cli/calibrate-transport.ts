@@ -36,6 +36,8 @@ export interface TransportSamples {
   readonly submits: readonly unknown[];
   /** Client replies as reply items (`{ rifl, results }`). */
   readonly replies: readonly unknown[];
+  /** Process 1's inputs from the wire in order (peer messages and client commands), for the replica replay. */
+  readonly inputs: ReadonlyArray<{ readonly from: number; readonly item: unknown }>;
 }
 
 /** One side of one stream: a line over the batch sizes. */

@@ -35,6 +35,7 @@ import { Rng } from '../core/rng.js';
 import { protocolByName } from '../protocols/index.js';
 import type { Command } from '../core/command.js';
 import type { Dot, ProcessId } from '../core/ids.js';
+import { measureReplica, type ReplicaOptions } from './calibrate-replica.js';
 import { measureTransport, type TransportMeasurement, type TransportOptions, type TransportSamples } from './calibrate-transport.js';
 
 /** The calibration load: three nearby GCP regions, one process each, clients in each. */
@@ -57,6 +58,15 @@ export interface CalibrateOptions {
 }
 
 export const CALIBRATE_DEFAULTS = { clientsPerRegion: 32, commandsPerClient: 400, conflictRate: 2 } as const;
+
+/** An input of process 1 from the wire: a message from a peer, or a client command (`from` 0). */
+export interface ReplayInput {
+  readonly from: number;
+  readonly item: Message | Command;
+}
+
+/** Inputs of process 1 kept for the replica replay. */
+const REPLAY_INPUTS_MAX = 120_000;
 
 /** Samples of durations (ms) per kind. */
 class Samples {
@@ -104,6 +114,8 @@ class Recorder {
   readonly messages = new Map<string, Message[]>();
   readonly commands: Command[] = [];
   readonly replies: ExecutionResult[][] = [];
+  /** Process 1's inputs from the wire (not its self-deliveries), in order, for the replica replay. */
+  readonly inputs: ReplayInput[] = [];
 
   sample(msg: Message): void {
     let list = this.messages.get(msg.type);
@@ -131,6 +143,7 @@ class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   }
 
   submit(cmd: Command, now: number): void {
+    if (this.id === 1 && this.recorder.inputs.length < REPLAY_INPUTS_MAX) this.recorder.inputs.push({ from: 0, item: cmd });
     const start = performance.now();
     this.inner.submit(cmd, now);
     this.recorder.handle.add('submit', performance.now() - start);
@@ -138,6 +151,7 @@ class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   }
 
   handle(from: ProcessId, msg: Msg, now: number): void {
+    if (this.id === 1 && from !== 1 && this.recorder.inputs.length < REPLAY_INPUTS_MAX) this.recorder.inputs.push({ from, item: msg });
     const start = performance.now();
     this.inner.handle(from, msg, now);
     this.recorder.handle.add(msg.type, performance.now() - start);
@@ -317,6 +331,7 @@ function transportSamples(recorder: Recorder, sent: ReadonlyMap<string, number>)
     messages: placed.map((p) => p.msg),
     submits: recorder.commands.map((cmd) => ({ cmd, retry: false })),
     replies: recorder.replies.map((results) => ({ rifl: results[0]!.rifl, results })),
+    inputs: recorder.inputs,
   };
 }
 
@@ -466,9 +481,10 @@ export function transportCosts(measured: TransportMeasurement, samples: Transpor
 /**
  * The whole calibration: the protocol code in-process ({@link calibrate}), then, per protocol, the
  * runtime's transport through its own writer and reader with the messages that run sent
- * (cli/calibrate-transport.ts), and a client's command draw.
+ * (cli/calibrate-transport.ts), a client's command draw, and (unless `replica` is false) the
+ * residual of a real replica process replaying process 1's inputs (cli/calibrate-replica.ts).
  */
-export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}): Promise<CpuProfile> {
+export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}, replica = true, replicaOptions: ReplicaOptions = {}): Promise<CpuProfile> {
   const samples = new Map<ProtocolName, TransportSamples>();
   const loadBefore = loadavg()[0]!;
   const profile = calibrate({ ...options, onSamples: (name, s) => samples.set(name, s) });
@@ -479,7 +495,12 @@ export async function calibrateWithTransport(options: CalibrateOptions, transpor
     const costs = profile.protocols[name]!;
     const sample = samples.get(name)!;
     const measured = await measureTransport(name, CALIBRATION_REGIONS.length, sample, transport);
-    protocols[name] = { ...costs, transport: transportCosts(measured, sample, costs, clientCommandNs), transportDetail: measured };
+    const withTransport: ProtocolCosts = { ...costs, transport: transportCosts(measured, sample, costs, clientCommandNs), transportDetail: measured };
+    if (replica) {
+      options.log?.(`calibrating ${name}'s replica process …`);
+      const replay = await measureReplica(name, { ...profile, protocols: { [name]: withTransport } }, sample.inputs, replicaOptions);
+      protocols[name] = { ...withTransport, replica: { inputNs: replay.inputNs, frameNs: replay.frameNs }, replicaDetail: replay };
+    } else protocols[name] = withTransport;
   }
   return {
     ...profile,

@@ -60,6 +60,20 @@ export interface ProtocolCosts {
   readonly transport?: TransportCosts;
   /** The transport measurement's raw points (for people; the model ignores it). */
   readonly transportDetail?: unknown;
+  /**
+   * What a real replica process spends beyond everything above, per input from the wire and per
+   * frame received (cli/calibrate-replica.ts: a replay through the runtime's replica process).
+   * Charged only together with `transport`.
+   */
+  readonly replica?: ReplicaCosts;
+  /** The replica replay's raw points (for people; the model ignores it). */
+  readonly replicaDetail?: unknown;
+}
+
+/** The replica replay's residual costs, in nanoseconds. */
+export interface ReplicaCosts {
+  readonly inputNs: number;
+  readonly frameNs: number;
 }
 
 /**
@@ -208,6 +222,13 @@ function transportCosts(value: unknown, where: string): TransportCosts {
   return out as unknown as TransportCosts;
 }
 
+function replicaCosts(value: unknown, where: string): ReplicaCosts {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be an object with inputNs and frameNs`);
+  const v = value as Record<string, unknown>;
+  for (const name of Object.keys(v)) if (name !== 'inputNs' && name !== 'frameNs') throw new UsageError(`${where}.${name} is not a replica cost; accepted: inputNs, frameNs`);
+  return { inputNs: nonNegative(v['inputNs'], `${where}.inputNs`), frameNs: nonNegative(v['frameNs'], `${where}.frameNs`) };
+}
+
 /** Reads and validates a profile; every mistake names the file and the field. */
 export function parseCpuProfile(text: string, source: string): CpuProfile {
   let raw: unknown;
@@ -238,6 +259,8 @@ export function parseCpuProfile(text: string, source: string): CpuProfile {
       ...(c['samples'] === undefined ? {} : { samples: costTable(c['samples'], `${where}.samples`, true) }),
       ...(c['transport'] === undefined ? {} : { transport: transportCosts(c['transport'], `${where}.transport`) }),
       ...(c['transportDetail'] === undefined ? {} : { transportDetail: c['transportDetail'] }),
+      ...(c['replica'] === undefined ? {} : { replica: replicaCosts(c['replica'], `${where}.replica`) }),
+      ...(c['replicaDetail'] === undefined ? {} : { replicaDetail: c['replicaDetail'] }),
     };
   }
   return {
@@ -333,6 +356,9 @@ export class CpuModel {
   private readonly transport: TransportCosts | undefined;
   private readonly sendExtraNs: number;
   private readonly recvExtraNs: number;
+  /** The replica replay's residual per wire input and per frame received (0 without it). */
+  private readonly replicaInputNs: number;
+  private readonly replicaFrameNs: number;
   private readonly processes: ProcessCpu[] = [];
   /** The process whose input is in progress. */
   private current: ProcessCpu | undefined;
@@ -378,6 +404,8 @@ export class CpuModel {
     this.transport = costs.transport;
     this.sendExtraNs = costs.transport === undefined ? 0 : costs.transport.sendMessageNs - costs.transport.sendCodecNs;
     this.recvExtraNs = costs.transport === undefined ? 0 : costs.transport.recvMessageNs - costs.transport.recvCodecNs;
+    this.replicaInputNs = costs.replica?.inputNs ?? 0;
+    this.replicaFrameNs = costs.replica?.frameNs ?? 0;
     this.executorWorkNs = new Float64Array(Math.max(1, executorCores));
     for (let p = 0; p < n; p++) {
       this.processes.push({
@@ -421,7 +449,9 @@ export class CpuModel {
    * next turn, which polls when the current one ends. Each turn costs `turnNs` (plus `wakeNs` when
    * it starts on an idle process, which was asleep waiting for input); each connection
    * read in a turn costs one frame (`recvFrameNs`, or `submitRecvFrameNs` for clients), each
-   * connection written in a turn one frame (see chargeSend and chargeReply).
+   * connection written in a turn one frame (see chargeSend and chargeReply). With the replica
+   * replay's residual, every wire input costs `replica.inputNs` more and every frame read
+   * `replica.frameNs` more.
    */
   begin(index: number, arrivalNs: number, wireKind: string | undefined, payloadBytes: number, source = -1): number {
     const cpu = this.processes[index]!;
@@ -447,8 +477,9 @@ export class CpuModel {
     if (source >= 0 && cpu.recvTurn[source] !== cpu.turn) {
       cpu.recvTurn[source] = cpu.turn;
       cpu.framesReceived++;
-      this.workNs += source === this.n ? transport.submitRecvFrameNs : transport.recvFrameNs;
+      this.workNs += (source === this.n ? transport.submitRecvFrameNs : transport.recvFrameNs) + this.replicaFrameNs;
     }
+    if (wireKind !== undefined) this.workNs += this.replicaInputNs;
     if (wireKind === 'submit') this.workNs += transport.submitRecvMessageNs + this.decodePerByteNs * payloadBytes;
     else if (wireKind !== undefined) this.workNs += Math.max(0, this.decode.of(wireKind) + this.recvExtraNs) + this.decodePerByteNs * payloadBytes;
     return startNs;

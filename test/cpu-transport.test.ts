@@ -74,6 +74,20 @@ describe('turns and frames: what one input costs, exactly', () => {
     expect([usage.turns, usage.framesReceived, usage.replyFramesSent]).toEqual([2, 1, 1]);
   });
 
+  test('the replica replay\'s residual adds its cost per wire input and per frame read', () => {
+    const cpu = new CpuModel('fpaxos', 3, { profile: toyProfile(['fpaxos'], { ...costs, replica: { inputNs: 11, frameNs: 13 } }), cores: 1 }, 1, false);
+    let start = cpu.begin(0, 100, 'MAccept', 0, 1);
+    cpu.chargeHandle('MAccept');
+    const first = cpu.complete(0, start);
+    expect(first.sendNs - 100).toBe(4000 + 1000 + 200 + 13 + 40 + 11 + 5);
+    start = cpu.begin(0, 100, 'MAccept', 0, 1);
+    cpu.chargeHandle('MAccept');
+    expect(cpu.complete(0, start).sendNs - first.sendNs).toBe(40 + 11 + 5);
+    // Timers are not wire inputs.
+    start = cpu.begin(0, 1e6, undefined, 0, -1);
+    expect(cpu.complete(0, start).sendNs - 1e6).toBe(4000 + 1000);
+  });
+
   test('without transport costs nothing of it is charged (older profiles keep their meaning)', () => {
     const cpu = new CpuModel('fpaxos', 3, { profile: toyProfile(['fpaxos'], toyCosts(0, { handleNs: { MAccept: 5 }, encodeNs: { MAccepted: 50 }, decodeNs: { MAccept: 30 } })), cores: 1 }, 1, false);
     const start = cpu.begin(0, 0, 'MAccept', 0, 1);
@@ -142,6 +156,13 @@ describe('the profile\'s transport table', () => {
   test('parses back to itself', () => {
     const transport = toyTransport({ sendFrameNs: 5000, recvMessageNs: 300 });
     expect(parseCpuProfile(withTransport(transport), 'p').protocols.fpaxos!.transport).toEqual(transport);
+  });
+
+  test('the replica table parses, and an unknown field is refused', () => {
+    const text = JSON.stringify({ ...toyProfile(['fpaxos'], toyCosts(1)), protocols: { fpaxos: { ...toyCosts(1), replica: { inputNs: 5, frameNs: 7 } } } });
+    expect(parseCpuProfile(text, 'p').protocols.fpaxos!.replica).toEqual({ inputNs: 5, frameNs: 7 });
+    const bad = JSON.stringify({ ...toyProfile(['fpaxos'], toyCosts(1)), protocols: { fpaxos: { ...toyCosts(1), replica: { inputNs: 5, frameNs: 7, gcNs: 1 } } } });
+    expect(() => parseCpuProfile(bad, 'p')).toThrow(/p: protocols\.fpaxos\.replica\.gcNs is not a replica cost; accepted: inputNs, frameNs/);
   });
 
   test('a missing, unknown or negative figure is refused naming the field', () => {

@@ -12,6 +12,8 @@ describe('orrery calibrate: transport terms from the runtime\'s writer and reade
   const profile = await calibrateWithTransport(
     { protocols: ['fpaxos'], clientsPerRegion: 4, commandsPerClient: 40, conflictRate: 2, command: 'test' },
     { batches: [1, 8], messagesPerPoint: 800, framesMin: 150, wakeFrames: 40 },
+    true,
+    { inputsPerTurn: [3, 24] },
   );
   const transport = profile.protocols.fpaxos!.transport!;
 
@@ -29,6 +31,23 @@ describe('orrery calibrate: transport terms from the runtime\'s writer and reade
     const [one, eight] = detail.msgs.points;
     expect([one!.batch, eight!.batch]).toEqual([1, 8]);
     expect(eight!.bytesPerFrame).toBeGreaterThan(4 * one!.bytesPerFrame);
+  });
+
+  test('the replica replay ran process 1\'s inputs through a real replica process: residuals are finite and non-negative', () => {
+    const replica = profile.protocols.fpaxos!.replica!;
+    for (const value of [replica.inputNs, replica.frameNs]) {
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeGreaterThanOrEqual(0);
+    }
+    const detail = profile.protocols.fpaxos!.replicaDetail as { points: Array<{ inputs: number; frames: number; measuredNs: number; modelledNs: number }> };
+    expect(detail.points).toHaveLength(2);
+    for (const point of detail.points) {
+      expect(point.inputs).toBeGreaterThan(100);
+      expect(point.measuredNs).toBeGreaterThan(0);
+      expect(point.modelledNs).toBeGreaterThan(0);
+    }
+    // More inputs per turn, fewer frames for the same inputs.
+    expect(detail.points[1]!.frames).toBeLessThan(detail.points[0]!.frames);
   });
 
   test('the profile records the load and parses back to itself', () => {
