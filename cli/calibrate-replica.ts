@@ -46,6 +46,16 @@ export interface ReplicaMeasurement {
   /** The replica's CPU time per millisecond when idle (timers, heartbeats). */
   readonly idleNsPerMs: number;
   readonly points: readonly ReplicaPoint[];
+  /** Partial results the real replica and the model's twin executed over the replay. */
+  readonly executed: number;
+  readonly twinExecuted: number;
+  /**
+   * The replay is faithful when the real replica did the twin's work: within 2% of its executed
+   * results. It may not be: the replica reads its three connections in its own order, and a
+   * leaderless coordinator whose dependencies then differ from the recorded acknowledgements takes
+   * a slow path whose answers never come (its peers are recordings), which stalls its executor.
+   */
+  readonly faithful: boolean;
 }
 
 export interface ReplicaOptions {
@@ -147,7 +157,9 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
     const model = new CpuModel(protocol, n, { profile, cores: 1 }, 1, definition.shardOf !== undefined);
     const shards = definition.shardOf === undefined ? 1 : config.executorShards;
     const twinProcess = model.meterProcess(definition.createProcess(1, config));
+    let twinExecuted = 0;
     const twin = new Replica<Message, unknown>(twinProcess, {
+      onExecuted: () => void twinExecuted++,
       executors: Array.from({ length: shards }, (_, shard) => model.meterExecutor(definition.createExecutor(1, config, shard), shard)),
       ...(definition.shardOf === undefined ? {} : { shardOf: definition.shardOf }),
     });
@@ -229,7 +241,9 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
       });
     }
     const fit = residualFit(points);
-    return { inputNs: fit.inputNs, frameNs: fit.frameNs, idleNsPerMs: Math.round(idleNsPerMs), points };
+    const executed = (await stats()).executed;
+    const faithful = Math.abs(executed - twinExecuted) <= 0.02 * twinExecuted;
+    return { inputNs: fit.inputNs, frameNs: fit.frameNs, idleNsPerMs: Math.round(idleNsPerMs), points, executed, twinExecuted, faithful };
   } finally {
     if (heartbeat !== undefined) clearInterval(heartbeat);
     for (const socket of sockets) socket.destroy();

@@ -481,10 +481,11 @@ export function transportCosts(measured: TransportMeasurement, samples: Transpor
 /**
  * The whole calibration: the protocol code in-process ({@link calibrate}), then, per protocol, the
  * runtime's transport through its own writer and reader with the messages that run sent
- * (cli/calibrate-transport.ts), a client's command draw, and (unless `replica` is false) the
- * residual of a real replica process replaying process 1's inputs (cli/calibrate-replica.ts).
+ * (cli/calibrate-transport.ts), a client's command draw, and, with `replica`, the residual of a
+ * real replica process replaying process 1's inputs (cli/calibrate-replica.ts; experimental, used
+ * only when the replay is faithful).
  */
-export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}, replica = true, replicaOptions: ReplicaOptions = {}): Promise<CpuProfile> {
+export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}, replica = false, replicaOptions: ReplicaOptions = {}): Promise<CpuProfile> {
   const samples = new Map<ProtocolName, TransportSamples>();
   const loadBefore = loadavg()[0]!;
   const profile = calibrate({ ...options, onSamples: (name, s) => samples.set(name, s) });
@@ -499,7 +500,12 @@ export async function calibrateWithTransport(options: CalibrateOptions, transpor
     if (replica) {
       options.log?.(`calibrating ${name}'s replica process …`);
       const replay = await measureReplica(name, { ...profile, protocols: { [name]: withTransport } }, sample.inputs, replicaOptions);
-      protocols[name] = { ...withTransport, replica: { inputNs: replay.inputNs, frameNs: replay.frameNs }, replicaDetail: replay };
+      if (replay.faithful) protocols[name] = { ...withTransport, replica: { inputNs: replay.inputNs, frameNs: replay.frameNs }, replicaDetail: replay };
+      else {
+        // An unfaithful replay measures a stalled replica, not the protocol's work: keep it for people, charge nothing.
+        options.log?.(`${name}: the replica replay executed ${replay.executed} results against the twin's ${replay.twinExecuted}; its residual is not used`);
+        protocols[name] = { ...withTransport, replicaDetail: replay };
+      }
     } else protocols[name] = withTransport;
   }
   return {

@@ -117,6 +117,9 @@ describe('orrery sim --cpu and orrery calibrate on the command line', () => {
     const bad = orrery('calibrate', '--transport', 'maybe');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toBe("orrery: --transport must be yes or no (got 'maybe')");
+    const replica = orrery('calibrate', '--replica', 'yes', '--transport', 'no');
+    expect(replica.status).toBe(2);
+    expect(replica.stderr.trim()).toBe('orrery: --replica yes needs --transport yes: the replay is compared with the transport model');
     expect(orrery('sim', '--protocol', 'fpaxos', '--cpu', out, '--commands', '5').status).toBe(0);
     const missing = orrery('sim', '--protocol', 'tempo', '--cpu', out, '--commands', '5');
     expect(missing.status).toBe(2);
