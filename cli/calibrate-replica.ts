@@ -60,6 +60,8 @@ export interface ReplicaMeasurement {
 
 export interface ReplicaOptions {
   readonly inputsPerTurn?: readonly number[];
+  /** Inputs per turn of the warm-up (a tenth of the inputs). */
+  readonly warmupPerTurn?: number;
 }
 
 type Input = { readonly from: number; readonly item: unknown };
@@ -212,7 +214,7 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
     };
 
     // Warm-up (JIT): a tenth of the inputs; then the idle cost: 600 ms with heartbeats only.
-    await feed(Math.floor(inputs.length / 10), 24);
+    await feed(Math.floor(inputs.length / 10), options.warmupPerTurn ?? 24);
     await settle(Number.POSITIVE_INFINITY);
     await sleep(100);
     const idleFrom = await stats();
