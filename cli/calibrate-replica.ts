@@ -7,7 +7,10 @@
  * inline) is started as process 1 of n = 3; this process plays its two peers and a client over
  * loopback TCP with the runtime's writers, and replays to it, in order, the inputs process 1 received
  * over the wire in the in-process calibration run (cli/calibrate.ts): the peers' messages and the
- * clients' commands, a fixed number of inputs per event-loop turn (each turn one frame per source).
+ * clients' commands, in lockstep — each turn one frame of up to k consecutive inputs from one source,
+ * then a 1 ms pause so that the replica has read it before the next (a replica reads its connections
+ * in its own order; without the pause it reorders the replay and diverges). Every turn thus wakes
+ * the replica up, and the model's twin is fed the same idle gaps.
  * The replica's CPU time (user + system, from its own `process.cpuUsage`, its idle cost — timers
  * and heartbeats — taken out) is compared with what the CPU model charges for the very same inputs
  * in the same turns (sim/cpu.ts with the profile measured so far, fed to a fresh copy of the
@@ -59,9 +62,17 @@ export interface ReplicaMeasurement {
 }
 
 export interface ReplicaOptions {
+  /** Inputs replayed at most (the first ones of the run). */
+  readonly inputsMax?: number;
   readonly inputsPerTurn?: readonly number[];
   /** Inputs per turn of the warm-up (a tenth of the inputs). */
   readonly warmupPerTurn?: number;
+  /**
+   * Wait this long after each turn (default 1 ms: lockstep), so that the replica has read it before
+   * the next. With 0 the feed outruns the replica, which then reads its connections in its own order
+   * and diverges (measured: an FPaxos replay executed 32 results of the twin's 38,400).
+   */
+  readonly pauseMs?: number;
 }
 
 type Input = { readonly from: number; readonly item: unknown };
@@ -74,8 +85,11 @@ function listen(server: Server): Promise<number> {
 }
 
 /** Replays `inputs` to a real replica process and returns the residual costs. */
-export async function measureReplica(protocol: ProtocolName, profile: CpuProfile, inputs: readonly Input[], options: ReplicaOptions = {}): Promise<ReplicaMeasurement> {
-  const perTurn = options.inputsPerTurn ?? [3, 24, 96];
+export async function measureReplica(protocol: ProtocolName, profile: CpuProfile, allInputs: readonly Input[], options: ReplicaOptions = {}): Promise<ReplicaMeasurement> {
+  // Lockstep costs a millisecond per turn: 12,000 inputs take about 8 s.
+  const inputs = allInputs.slice(0, options.inputsMax ?? 12_000);
+  const perTurn = options.inputsPerTurn ?? [1, 4, 16];
+  const pause = options.pauseMs ?? 1;
   const n = 3;
   const config = makeConfig(protocol, { n });
   const distanceTo = [0, 1, 1];
@@ -168,7 +182,8 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
     twinProcess.discover(sortByDistance(1, [1, 2, 3], (to) => distanceTo[to - 1]!));
     let twinFreeNs = 0;
     const twinTurn = (turn: readonly Input[]) => {
-      const arrival = twinFreeNs;
+      // In lockstep the replica is idle when a turn arrives (a wake-up); otherwise it is busy.
+      const arrival = pause > 0 ? twinFreeNs + pause * 1e6 : twinFreeNs;
       for (const input of turn) {
         const isSubmit = input.from === 0;
         const payload = isSubmit ? (input.item as Command).payloadBytes : payloadBytesOf(input.item as Message);
@@ -190,7 +205,10 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
       const end = Math.min(inputs.length, fed + count);
       while (fed < end) {
         if (blocked > 0) await new Promise<void>((resolve) => (resume = resolve));
-        const turn = inputs.slice(fed, Math.min(end, fed + inputsPerTurn));
+        let last = Math.min(end, fed + inputsPerTurn);
+        // In lockstep, a turn is one frame: consecutive inputs from one source, so nothing is reordered.
+        if (pause > 0) for (let i = fed + 1; i < last; i++) if (inputs[i]!.from !== inputs[fed]!.from) last = i;
+        const turn = inputs.slice(fed, last);
         for (const input of turn) {
           if (input.from === 0) {
             client.send({ cmd: input.item, retry: false });
@@ -199,7 +217,8 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
         }
         twinTurn(turn);
         fed += turn.length;
-        await immediate();
+        if (pause > 0) await sleep(pause);
+        else await immediate();
       }
     };
     /** Waits until the replica has taken every submit fed and its CPU time has settled. */
@@ -214,7 +233,7 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
     };
 
     // Warm-up (JIT): a tenth of the inputs; then the idle cost: 600 ms with heartbeats only.
-    await feed(Math.floor(inputs.length / 10), options.warmupPerTurn ?? 24);
+    await feed(Math.floor(inputs.length / 10), options.warmupPerTurn ?? 16);
     await settle(Number.POSITIVE_INFINITY);
     await sleep(100);
     const idleFrom = await stats();

@@ -13,7 +13,7 @@ describe('orrery calibrate: transport terms from the runtime\'s writer and reade
     { protocols: ['fpaxos'], clientsPerRegion: 4, commandsPerClient: 40, conflictRate: 2, command: 'test' },
     { batches: [1, 8], messagesPerPoint: 800, framesMin: 150, wakeFrames: 40 },
     true,
-    { inputsPerTurn: [3, 24] },
+    { inputsPerTurn: [1, 4], inputsMax: 1_200 },
   );
   const transport = profile.protocols.fpaxos!.transport!;
 
@@ -37,7 +37,7 @@ describe('orrery calibrate: transport terms from the runtime\'s writer and reade
     const detail = profile.protocols.fpaxos!.replicaDetail as { points: Array<{ inputs: number; frames: number; measuredNs: number; modelledNs: number }>; executed: number; twinExecuted: number; faithful: boolean };
     expect(detail.points).toHaveLength(2);
     for (const point of detail.points) {
-      expect(point.inputs).toBeGreaterThan(100);
+      expect(point.inputs).toBeGreaterThan(400);
       expect(point.measuredNs).toBeGreaterThan(0);
       expect(point.modelledNs).toBeGreaterThan(0);
     }
