@@ -91,7 +91,8 @@ export async function measureReplica(protocol: ProtocolName, profile: CpuProfile
   const perTurn = options.inputsPerTurn ?? [1, 4, 16];
   const pause = options.pauseMs ?? 1;
   const n = 3;
-  const config = makeConfig(protocol, { n });
+  // Lockstep stretches the run over seconds of wall time: no recovery timeouts (the peers are recordings).
+  const config = makeConfig(protocol, { n, recoveryTimeoutMs: 3_600_000 });
   const distanceTo = [0, 1, 1];
   // The peers' listeners: the replica dials them; what it sends them is read and dropped.
   const sinks = [createServer((s) => s.on('data', () => undefined).on('error', () => undefined)), createServer((s) => s.on('data', () => undefined).on('error', () => undefined))];
