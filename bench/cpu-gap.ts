@@ -28,7 +28,7 @@ const option = (name: string): string | undefined => {
   return at < 0 ? undefined : args[at + 1];
 };
 
-function main(): Promise<void> {
+async function main(): Promise<void> {
   const protocol = protocolByName(option('protocol') ?? 'fpaxos').name as ProtocolName;
   const clients = Number(option('clients') ?? 513);
   const durationMs = Number(option('duration') ?? 4) * 1000;
