@@ -12,11 +12,13 @@
  *
  * The simulated twin: 3 processes and clients on a loopback "planet" (RTT `--rtt-ms`, default 0.05),
  * the runtime's client count, one core per replica (the runtime runs each replica on one thread, with
- * executors inline) — or, for Tempo with worker shards, 1 + k cores with k executor cores. The
- * runtime shares the machine's CPUs between the replicas and the client processes; when the file says
- * the machine had fewer CPUs than replicas (`cpus` < 3), the prediction is also given scaled by
- * cpus/3, the share of a CPU each replica can have at best, and the error is computed on that
- * figure. Throughput is measured over the middle half of the completions, as in cpu:paper.
+ * executors inline) — or, for Tempo with worker shards, 1 + k cores with k executor cores. With a
+ * profile that has transport costs (turns, wake-ups, frames, messages: sim/cpu.ts), the twin charges
+ * them too. The runtime shares the machine's CPUs between the replicas and the client process; when
+ * the file gives the machine's CPU count, the prediction is also capped by that many CPUs over the
+ * CPU time one command costs all processes together (the twin's replica CPU per command plus the
+ * client side's from the profile), and the error is computed on that "shared" figure. Throughput is
+ * measured over the middle half of the completions, as in cpu:paper.
  *
  * Flags: --runtime FILE (required), --profile FILE (default results/cpu-profile.json), --rtt-ms X,
  * --json (print the comparison as JSON).
@@ -26,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { makeConfig, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { protocolByName } from '../protocols/index.js';
-import { parseCpuProfile, type CpuProfile } from '../sim/cpu.js';
+import { parseCpuProfile, type CpuProfile, type CpuUsage } from '../sim/cpu.js';
 import { parsePlanetTsv, type Planet } from '../sim/planet.js';
 import { Simulation } from '../sim/simulation.js';
 import { WORKLOAD_DEFAULTS } from '../sim/workload.js';
@@ -78,8 +80,21 @@ function loopbackPlanet(rttMs: number): Planet {
   return parsePlanetTsv(`# loopback\n${header}\n${rows.join('\n')}\n`, 'loopback');
 }
 
+/** What the simulator predicts for the runtime's setup. */
+export interface Prediction {
+  /** Saturated throughput with a core of its own per replica (the simulated twin). */
+  readonly opsPerSec: number;
+  readonly protocolCore: number[];
+  /** CPU time per command of the replicas together and of the client side (transport profile only, else null). */
+  readonly replicaNsPerOp: number;
+  readonly clientNsPerOp: number | null;
+  /** Messages per peer frame and replies per reply frame the simulated turns produced (transport profile only). */
+  readonly messagesPerFrame: number | null;
+  readonly repliesPerFrame: number | null;
+}
+
 /** The simulator's saturated throughput for the runtime's setup. */
-export function predict(profile: CpuProfile, point: Measured, workerShards: number, rttMs: number): { opsPerSec: number; protocolCore: number[] } {
+export function predict(profile: CpuProfile, point: Measured, workerShards: number, rttMs: number): Prediction {
   const definition = protocolByName(point.protocol);
   const shards = definition.shardOf !== undefined && workerShards > 0 ? workerShards : 1;
   const separate = definition.shardOf !== undefined && workerShards > 0;
@@ -100,7 +115,35 @@ export function predict(profile: CpuProfile, point: Measured, workerShards: numb
   const from = completions[Math.floor(completions.length * 0.25)]!;
   const to = completions[Math.floor(completions.length * 0.75)]!;
   const inWindow = completions.filter((t) => t >= from && t <= to).length;
-  return { opsPerSec: Math.round(inWindow / ((to - from) / 1000)), protocolCore: result.cpu!.usage.map((u) => u.protocolCore) };
+  const usage = result.cpu!.usage;
+  const ops = result.commandsCompleted;
+  const replicaNsPerOp = usage.reduce((sum, u) => sum + u.busyNs, 0) / ops;
+  const transport = profile.protocols[point.protocol]?.transport;
+  const sum = (f: (u: CpuUsage) => number) => usage.reduce((total, u) => total + f(u), 0);
+  const replyFrames = sum((u) => u.replyFramesSent);
+  const clientNsPerOp =
+    transport === undefined
+      ? null
+      : transport.clientCommandNs + transport.submitSendMessageNs + transport.replyRecvMessageNs + (replyFrames / ops) * (transport.turnNs + transport.replyRecvFrameNs + transport.submitSendFrameNs);
+  return {
+    opsPerSec: Math.round(inWindow / ((to - from) / 1000)),
+    protocolCore: usage.map((u) => u.protocolCore),
+    replicaNsPerOp: Math.round(replicaNsPerOp),
+    clientNsPerOp: clientNsPerOp === null ? null : Math.round(clientNsPerOp),
+    messagesPerFrame: transport === undefined ? null : Math.round((result.messagesTotal / Math.max(1, sum((u) => u.framesSent))) * 100) / 100,
+    repliesPerFrame: transport === undefined ? null : Math.round((ops / Math.max(1, replyFrames)) * 100) / 100,
+  };
+}
+
+/**
+ * The prediction for a machine of `cpus` CPUs shared by the replicas and the client process: the
+ * simulated twin's throughput, or less when the CPU time a command costs all processes together
+ * (replicas and, with a transport profile, the client side) does not fit in `cpus` CPUs.
+ */
+export function sharedPrediction(prediction: Prediction, cpus: number | undefined): number {
+  if (cpus === undefined) return prediction.opsPerSec;
+  const perOp = prediction.replicaNsPerOp + (prediction.clientNsPerOp ?? 0);
+  return Math.round(Math.min(prediction.opsPerSec, (cpus * 1e9) / perOp));
 }
 
 function main(): void {
@@ -116,23 +159,38 @@ function main(): void {
   if (!(rttMs >= 0)) throw new UsageError(`--rtt-ms must be a non-negative number of milliseconds (got ${option('rtt-ms')})`);
   const profile = parseCpuProfile(readFileSync(profileFile, 'utf8'), profileFile);
   const runtime = readRuntime(readFileSync(runtimeFile, 'utf8'), runtimeFile);
-  const share = runtime.cpus === undefined ? 1 : Math.min(1, runtime.cpus / N);
   const rows = runtime.points.map((point) => {
     const predicted = predict(profile, point, runtime.workerShards, rttMs);
-    const scaled = Math.round(predicted.opsPerSec * share);
-    return { ...point, predictedOpsPerSec: predicted.opsPerSec, predictedSharedOpsPerSec: scaled, errorPct: Math.round(((scaled - point.opsPerSec) / point.opsPerSec) * 1000) / 10, protocolCore: predicted.protocolCore };
+    const shared = sharedPrediction(predicted, runtime.cpus);
+    return {
+      ...point,
+      predictedOpsPerSec: predicted.opsPerSec,
+      predictedSharedOpsPerSec: shared,
+      errorPct: Math.round(((shared - point.opsPerSec) / point.opsPerSec) * 1000) / 10,
+      protocolCore: predicted.protocolCore,
+      replicaUsPerOp: predicted.replicaNsPerOp / 1000,
+      clientUsPerOp: predicted.clientNsPerOp === null ? null : predicted.clientNsPerOp / 1000,
+      messagesPerFrame: predicted.messagesPerFrame,
+      repliesPerFrame: predicted.repliesPerFrame,
+    };
   });
   if (args.includes('--json')) {
-    console.log(JSON.stringify({ profile: profileFile, runtime: runtimeFile, cpus: runtime.cpus ?? null, share, rows }, null, 2));
+    console.log(JSON.stringify({ profile: profileFile, runtime: runtimeFile, cpus: runtime.cpus ?? null, rows }, null, 2));
     return;
   }
-  console.log(`cpu:validate — n = ${N} on loopback; profile ${profileFile} (${String(profile.machine['cpu'])}, ${profile.date}); runtime ${runtimeFile}`);
-  if (share < 1) console.log(`the runtime had ${runtime.cpus} CPUs for ${N} replicas (and its clients): predictions scaled by ${share.toFixed(2)}`);
-  console.log(`${'protocol'.padEnd(9)}${'clients'.padStart(9)}${'predicted'.padStart(11)}${share < 1 ? 'scaled'.padStart(9) : ''}${'measured'.padStart(10)}${'error'.padStart(8)}  within 25%`);
+  const transport = Object.values(profile.protocols).some((c) => c.transport !== undefined);
+  console.log(`cpu:validate — n = ${N} on loopback; profile ${profileFile} (${String(profile.machine['cpu'])}, ${profile.date}${transport ? ', with transport costs' : ', codec only'}); runtime ${runtimeFile}`);
+  const cpus = runtime.cpus;
+  if (cpus !== undefined) console.log(`the runtime had ${cpus} CPUs for ${N} replicas and the client process: "shared" caps the prediction at ${cpus} CPUs / (CPU per command of all processes)`);
+  console.log(
+    `${'protocol'.padEnd(9)}${'clients'.padStart(8)}${'own cores'.padStart(11)}${cpus !== undefined ? 'shared'.padStart(9) : ''}${'measured'.padStart(10)}${'error'.padStart(8)}  within 25%` +
+      `${'replica µs/op'.padStart(15)}${'client µs/op'.padStart(14)}${'msgs/frame'.padStart(12)}`,
+  );
   for (const row of rows) {
     console.log(
-      `${row.protocol.padEnd(9)}${String(row.clients).padStart(9)}${String(row.predictedOpsPerSec).padStart(11)}${share < 1 ? String(row.predictedSharedOpsPerSec).padStart(9) : ''}` +
-        `${String(row.opsPerSec).padStart(10)}${`${row.errorPct}%`.padStart(8)}  ${Math.abs(row.errorPct) <= 25 ? 'yes' : 'no'}`,
+      `${row.protocol.padEnd(9)}${String(row.clients).padStart(8)}${String(row.predictedOpsPerSec).padStart(11)}${cpus !== undefined ? String(row.predictedSharedOpsPerSec).padStart(9) : ''}` +
+        `${String(row.opsPerSec).padStart(10)}${`${row.errorPct}%`.padStart(8)}  ${(Math.abs(row.errorPct) <= 25 ? 'yes' : 'no').padEnd(10)}` +
+        `${row.replicaUsPerOp.toFixed(2).padStart(15)}${(row.clientUsPerOp === null ? '—' : row.clientUsPerOp.toFixed(2)).padStart(14)}${String(row.messagesPerFrame ?? '—').padStart(12)}`,
     );
   }
 }

@@ -39,6 +39,9 @@ interface Point {
   latencyMsP99: number;
   messagesPerSec: number;
   cpuMsPerOp: number;
+  /** CPU per command of the client process(es), and the replicas' peer messages per frame. */
+  clientCpuMsPerOp: number;
+  messagesPerFrame: number;
 }
 
 async function point(protocol: ProtocolName, n: number, clients: number): Promise<Point> {
@@ -58,6 +61,8 @@ async function point(protocol: ProtocolName, n: number, clients: number): Promis
   });
   const summary = run.result.latencyNs.summary((ns) => ns / 1e6);
   const replicaCpuMs = run.cpu.filter((c) => c.name.startsWith('replica')).reduce((sum, c) => sum + c.cpuUserMs + c.cpuSystemMs, 0);
+  const clientCpuMs = run.cpu.filter((c) => c.name.startsWith('client')).reduce((sum, c) => sum + c.cpuUserMs + c.cpuSystemMs, 0);
+  const peerFrames = [...run.replicas.values()].reduce((sum, s) => sum + s.peerFramesSent, 0);
   return {
     protocol,
     n,
@@ -67,6 +72,8 @@ async function point(protocol: ProtocolName, n: number, clients: number): Promis
     latencyMsP99: Math.round(summary.p99 * 100) / 100,
     messagesPerSec: Math.round((run.result.messagesTotal / run.wallMs) * 1000),
     cpuMsPerOp: Math.round((replicaCpuMs / Math.max(1, run.result.commandsCompleted)) * 1000) / 1000,
+    clientCpuMsPerOp: Math.round((clientCpuMs / Math.max(1, run.result.commandsCompleted)) * 1000) / 1000,
+    messagesPerFrame: Math.round((run.result.messagesTotal / Math.max(1, peerFrames)) * 100) / 100,
   };
 }
 

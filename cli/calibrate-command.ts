@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import type { ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
-import { calibrate, CALIBRATE_DEFAULTS } from './calibrate.js';
+import { calibrate, calibrateWithTransport, CALIBRATE_DEFAULTS } from './calibrate.js';
 import { intFlag, numberFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
@@ -15,23 +15,31 @@ type Argv = Record<string, unknown>;
 export const CALIBRATE_FLAGS = {
   protocol: { type: 'string', describe: `the protocol to measure: ${availableProtocols().join(', ')}, or all [default: all]` },
   out: { type: 'string', describe: 'write the profile to FILE (default: print it)' },
+  transport: { type: 'string', describe: "measure the runtime's transport too (writer, loopback socket, reader): yes or no [default: yes]" },
+  replica: { type: 'string', describe: "also replay process 1's inputs through a real replica process (experimental; its residual is used only if the replay is faithful): yes or no [default: no]" },
   'clients-per-region': { type: 'string', describe: `closed-loop clients in each of the 3 regions [default: ${CALIBRATE_DEFAULTS.clientsPerRegion}]` },
   commands: { type: 'string', describe: `commands per client in the measured run [default: ${CALIBRATE_DEFAULTS.commandsPerClient}]` },
   conflict: { type: 'string', describe: `percentage of conflicting commands [default: ${CALIBRATE_DEFAULTS.conflictRate}]` },
 } as const;
 
 /** Runs `orrery calibrate`; progress goes to stderr, the profile to --out or stdout. */
-export function runCalibrateCommand(argv: Argv, print: (text: string) => void, command: string): void {
+export async function runCalibrateCommand(argv: Argv, print: (text: string) => void, command: string): Promise<void> {
   const name = stringFlag(argv, 'protocol', 'all');
   const protocols: ProtocolName[] = name === 'all' ? availableProtocols() : [protocolByName(name).name];
-  const profile = calibrate({
+  const transport = stringFlag(argv, 'transport', 'yes');
+  if (transport !== 'yes' && transport !== 'no') throw new UsageError(`--transport must be yes or no (got '${transport}')`);
+  const replica = stringFlag(argv, 'replica', 'no');
+  if (replica !== 'yes' && replica !== 'no') throw new UsageError(`--replica must be yes or no (got '${replica}')`);
+  if (replica === 'yes' && transport === 'no') throw new UsageError('--replica yes needs --transport yes: the replay is compared with the transport model');
+  const options = {
     protocols,
     clientsPerRegion: intFlag(argv, 'clients-per-region', CALIBRATE_DEFAULTS.clientsPerRegion, 1, 10_000),
     commandsPerClient: intFlag(argv, 'commands', CALIBRATE_DEFAULTS.commandsPerClient, 10, 1_000_000),
     conflictRate: numberFlag(argv, 'conflict', CALIBRATE_DEFAULTS.conflictRate, 0, 100),
     command,
-    log: (line) => process.stderr.write(`${line}\n`),
-  });
+    log: (line: string) => process.stderr.write(`${line}\n`),
+  };
+  const profile = transport === 'yes' ? await calibrateWithTransport(options, {}, replica === 'yes') : calibrate(options);
   const text = `${JSON.stringify(profile, null, 2)}\n`;
   const out = stringFlag(argv, 'out', undefined);
   if (out === undefined) {

@@ -21,19 +21,22 @@
  * much as the protocol's), minus the cost of the timing itself.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { Packr } from 'msgpackr';
 import { makeCommand } from '../core/command.js';
 import { makeConfig, type ProtocolName } from '../core/config.js';
 import { makeRifl } from '../core/ids.js';
 import type { ExecutionResult, Executor, Message, Output, Process, ProtocolDefinition, ProtocolMetrics, TimerSpec } from '../core/process.js';
 import { builtInPlanet } from '../sim/planet.js';
-import { infoKind, type CpuProfile, type ProtocolCosts } from '../sim/cpu.js';
-import { Simulation } from '../sim/simulation.js';
-import { WORKLOAD_DEFAULTS } from '../sim/workload.js';
+import { infoKind, type CpuProfile, type ProtocolCosts, type TransportCosts } from '../sim/cpu.js';
+import { Simulation, type SimulationResult } from '../sim/simulation.js';
+import { ClientWorkload, WORKLOAD_DEFAULTS } from '../sim/workload.js';
+import { Rng } from '../core/rng.js';
 import { protocolByName } from '../protocols/index.js';
 import type { Command } from '../core/command.js';
 import type { Dot, ProcessId } from '../core/ids.js';
+import { measureReplica, type ReplicaOptions } from './calibrate-replica.js';
+import { measureTransport, type TransportMeasurement, type TransportOptions, type TransportSamples } from './calibrate-transport.js';
 
 /** The calibration load: three nearby GCP regions, one process each, clients in each. */
 export const CALIBRATION_REGIONS = ['us-east1', 'us-east4', 'us-central1'];
@@ -50,9 +53,20 @@ export interface CalibrateOptions {
   readonly command: string;
   /** Progress lines for people (stderr). */
   readonly log?: (line: string) => void;
+  /** Receives, per protocol, what the run sent, for the transport calibration (cli/calibrate-transport.ts). */
+  readonly onSamples?: (protocol: ProtocolName, samples: TransportSamples) => void;
 }
 
 export const CALIBRATE_DEFAULTS = { clientsPerRegion: 32, commandsPerClient: 400, conflictRate: 2 } as const;
+
+/** An input of process 1 from the wire: a message from a peer, or a client command (`from` 0). */
+export interface ReplayInput {
+  readonly from: number;
+  readonly item: Message | Command;
+}
+
+/** Inputs of process 1 kept for the replica replay. */
+const REPLAY_INPUTS_MAX = 120_000;
 
 /** Samples of durations (ms) per kind. */
 class Samples {
@@ -100,6 +114,8 @@ class Recorder {
   readonly messages = new Map<string, Message[]>();
   readonly commands: Command[] = [];
   readonly replies: ExecutionResult[][] = [];
+  /** Process 1's inputs from the wire (not its self-deliveries), in order, for the replica replay. */
+  readonly inputs: ReplayInput[] = [];
 
   sample(msg: Message): void {
     let list = this.messages.get(msg.type);
@@ -127,6 +143,7 @@ class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   }
 
   submit(cmd: Command, now: number): void {
+    if (this.id === 1 && this.recorder.inputs.length < REPLAY_INPUTS_MAX) this.recorder.inputs.push({ from: 0, item: cmd });
     const start = performance.now();
     this.inner.submit(cmd, now);
     this.recorder.handle.add('submit', performance.now() - start);
@@ -134,6 +151,7 @@ class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   }
 
   handle(from: ProcessId, msg: Msg, now: number): void {
+    if (this.id === 1 && from !== 1 && this.recorder.inputs.length < REPLAY_INPUTS_MAX) this.recorder.inputs.push({ from, item: msg });
     const start = performance.now();
     this.inner.handle(from, msg, now);
     this.recorder.handle.add(msg.type, performance.now() - start);
@@ -193,9 +211,9 @@ function instrumented(protocol: ProtocolDefinition<any, any>, recorder: Recorder
   };
 }
 
-function run(name: ProtocolName, options: CalibrateOptions, commandsPerClient: number, recorder: Recorder): void {
+function run(name: ProtocolName, options: CalibrateOptions, commandsPerClient: number, recorder: Recorder): SimulationResult {
   const protocol = protocolByName(name);
-  new Simulation({
+  return new Simulation({
     protocol: instrumented(protocol, recorder),
     config: makeConfig(name, { n: CALIBRATION_REGIONS.length }),
     planet: builtInPlanet('gcp'),
@@ -295,6 +313,28 @@ export function fitExecutor(calls: readonly ExecutorCall[], overheadMs: number):
   return { executeNs, executedNs: Math.round(slopeMs * 1e7) / 10 };
 }
 
+/** Items for the transport streams: the sampled messages interleaved in the proportions the run sent them. */
+function transportSamples(recorder: Recorder, sent: ReadonlyMap<string, number>): TransportSamples {
+  const length = 2048;
+  let total = 0;
+  for (const [kind, count] of sent) if (recorder.messages.has(kind)) total += count;
+  const placed: Array<{ at: number; msg: Message }> = [];
+  for (const [kind, count] of sent) {
+    const samples = recorder.messages.get(kind);
+    if (samples === undefined || samples.length === 0) continue;
+    const copies = Math.max(1, Math.round((length * count) / total));
+    // Evenly spread over the cycle: copy i of a kind sits at (i + 0.5) / copies.
+    for (let i = 0; i < copies; i++) placed.push({ at: (i + 0.5) / copies, msg: samples[i % samples.length]! });
+  }
+  placed.sort((a, b) => a.at - b.at || (a.msg.type < b.msg.type ? -1 : a.msg.type > b.msg.type ? 1 : 0));
+  return {
+    messages: placed.map((p) => p.msg),
+    submits: recorder.commands.map((cmd) => ({ cmd, retry: false })),
+    replies: recorder.replies.map((results) => ({ rifl: results[0]!.rifl, results })),
+    inputs: recorder.inputs,
+  };
+}
+
 function sorted<T>(entries: Iterable<[string, T]>): Record<string, T> {
   return Object.fromEntries([...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 }
@@ -304,7 +344,8 @@ export function calibrateProtocol(name: ProtocolName, options: CalibrateOptions,
   // Warm-up: a shorter run whose figures are thrown away.
   run(name, options, Math.max(20, Math.floor(options.commandsPerClient / 4)), new Recorder());
   const recorder = new Recorder();
-  run(name, options, options.commandsPerClient, recorder);
+  const result = run(name, options, options.commandsPerClient, recorder);
+  options.onSamples?.(name, transportSamples(recorder, result.messagesByType));
 
   const handleNs: Array<[string, number]> = [];
   const samples: Array<[string, number]> = [];
@@ -385,6 +426,91 @@ export function calibrate(options: CalibrateOptions): CpuProfile {
     date: new Date().toISOString(),
     command: options.command,
     ...perByte,
+    protocols,
+  };
+}
+
+/** CPU time (ns) of one client drawing its next command with the default workload, as the runtime's clients do. */
+export function clientCommandCost(conflictRate: number): number {
+  const draw = (count: number) => {
+    const workload = new ClientWorkload(1, { ...WORKLOAD_DEFAULTS, conflictRate, commandsPerClient: count }, new Rng('calibrate').fork('client/1'), undefined);
+    const start = process.cpuUsage();
+    while (workload.next() !== undefined);
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) * 1e3;
+  };
+  draw(50_000); // warm-up
+  const count = 400_000;
+  return Math.round((draw(count) / count) * 10) / 10;
+}
+
+/** Mean of `costs` over the kinds of `items` (protocol messages), each counted as often as it occurs. */
+function mixMean(items: readonly unknown[], costs: Readonly<Record<string, number>>): number {
+  const values = Object.values(costs);
+  const fallback = values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+  let sum = 0;
+  for (const item of items) sum += costs[(item as Message).type] ?? fallback;
+  return items.length === 0 ? 0 : sum / items.length;
+}
+
+const r1 = (ns: number) => Math.round(ns * 10) / 10;
+
+/** The profile's transport terms from one protocol's measurement (see TransportCosts in sim/cpu.ts). */
+export function transportCosts(measured: TransportMeasurement, samples: TransportSamples, costs: ProtocolCosts, clientCommandNs: number): TransportCosts {
+  return {
+    turnNs: r1(measured.msgs.turnNs),
+    wakeNs: r1((measured.msgs.wake?.recvNs ?? 0) + (measured.msgs.wake?.sendNs ?? 0)),
+    sendFrameNs: measured.msgs.send.frameNs,
+    sendMessageNs: measured.msgs.send.messageNs,
+    sendCodecNs: r1(mixMean(samples.messages, costs.encodeNs)),
+    recvFrameNs: measured.msgs.recv.frameNs,
+    recvMessageNs: measured.msgs.recv.messageNs,
+    recvCodecNs: r1(mixMean(samples.messages, costs.decodeNs)),
+    submitSendFrameNs: measured.submit.send.frameNs,
+    submitSendMessageNs: measured.submit.send.messageNs,
+    submitRecvFrameNs: measured.submit.recv.frameNs,
+    submitRecvMessageNs: measured.submit.recv.messageNs,
+    replySendFrameNs: measured.reply.send.frameNs,
+    replySendMessageNs: measured.reply.send.messageNs,
+    replyRecvFrameNs: measured.reply.recv.frameNs,
+    replyRecvMessageNs: measured.reply.recv.messageNs,
+    clientCommandNs,
+  };
+}
+
+/**
+ * The whole calibration: the protocol code in-process ({@link calibrate}), then, per protocol, the
+ * runtime's transport through its own writer and reader with the messages that run sent
+ * (cli/calibrate-transport.ts), a client's command draw, and, with `replica`, the residual of a
+ * real replica process replaying process 1's inputs (cli/calibrate-replica.ts; experimental, used
+ * only when the replay is faithful).
+ */
+export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}, replica = false, replicaOptions: ReplicaOptions = {}): Promise<CpuProfile> {
+  const samples = new Map<ProtocolName, TransportSamples>();
+  const loadBefore = loadavg()[0]!;
+  const profile = calibrate({ ...options, onSamples: (name, s) => samples.set(name, s) });
+  const clientCommandNs = clientCommandCost(options.conflictRate);
+  const protocols: Partial<Record<ProtocolName, ProtocolCosts>> = {};
+  for (const name of options.protocols) {
+    options.log?.(`calibrating ${name}'s transport …`);
+    const costs = profile.protocols[name]!;
+    const sample = samples.get(name)!;
+    const measured = await measureTransport(name, CALIBRATION_REGIONS.length, sample, transport);
+    const withTransport: ProtocolCosts = { ...costs, transport: transportCosts(measured, sample, costs, clientCommandNs), transportDetail: measured };
+    if (replica) {
+      options.log?.(`calibrating ${name}'s replica process …`);
+      const replay = await measureReplica(name, { ...profile, protocols: { [name]: withTransport } }, sample.inputs, replicaOptions);
+      if (replay.faithful) protocols[name] = { ...withTransport, replica: { inputNs: replay.inputNs, frameNs: replay.frameNs }, replicaDetail: replay };
+      else {
+        // An unfaithful replay measures a stalled replica, not the protocol's work: keep it for people, charge nothing.
+        options.log?.(`${name}: the replica replay executed ${replay.executed} results against the twin's ${replay.twinExecuted}; its residual is not used`);
+        protocols[name] = { ...withTransport, replicaDetail: replay };
+      }
+    } else protocols[name] = withTransport;
+  }
+  return {
+    ...profile,
+    machine: { ...profile.machine, loadAverage: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 } },
     protocols,
   };
 }

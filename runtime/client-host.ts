@@ -67,6 +67,8 @@ export interface ClientReport {
   readonly firstInvokeMs: number;
   readonly lastReplyMs: number;
   readonly cpuUserMs: number;
+  /** Voluntary context switches: how often the process slept waiting for input (and woke up). */
+  readonly sleeps: number;
   readonly cpuSystemMs: number;
 }
 
@@ -333,6 +335,7 @@ export class ClientGroup {
       firstInvokeMs: this.firstInvokeMs === Number.POSITIVE_INFINITY ? 0 : this.firstInvokeMs,
       lastReplyMs: this.lastReplyMs,
       cpuUserMs: cpu.user / 1000,
+      sleeps: process.resourceUsage().voluntaryContextSwitches,
       cpuSystemMs: cpu.system / 1000,
     });
   }

@@ -55,9 +55,13 @@ export interface ReplicaStats {
   readonly pid: number;
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
+  /** Voluntary context switches: how often the process slept waiting for input (and woke up). */
+  readonly sleeps: number;
   readonly messagesByType: Readonly<Record<string, number>>;
   readonly messagesSent: number;
   readonly framesSent: number;
+  /** Of framesSent, those to peers (msgs, hello and heartbeats); the rest are replies to clients. */
+  readonly peerFramesSent: number;
   readonly bytesSent: number;
   readonly refusedFrames: number;
   /** Partial results executed. */
@@ -203,7 +207,10 @@ export class ReplicaHost {
     const metrics = this.replica.process.metrics();
     let framesSent = 0;
     let bytesSent = 0;
-    for (const writer of [...this.peerWriters.values(), ...this.clientWriters.values()]) {
+    let peerFramesSent = 0;
+    for (const writer of this.peerWriters.values()) peerFramesSent += writer.framesSent;
+    // clientWriters maps every client to its connection's writer: count each writer once.
+    for (const writer of new Set([...this.peerWriters.values(), ...this.clientWriters.values()])) {
       framesSent += writer.framesSent;
       bytesSent += writer.bytesSent;
     }
@@ -211,10 +218,12 @@ export class ReplicaHost {
       id: this.spec.id,
       pid: process.pid,
       cpuUserMs: cpu.user / 1000,
+      sleeps: process.resourceUsage().voluntaryContextSwitches,
       cpuSystemMs: cpu.system / 1000,
       messagesByType: Object.fromEntries([...this.messagesByType].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
       messagesSent: this.messagesSent,
       framesSent,
+      peerFramesSent,
       bytesSent,
       refusedFrames: this.refused,
       executed: this.executed,

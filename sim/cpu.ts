@@ -52,7 +52,87 @@ export interface ProtocolCosts {
   readonly executedNs: number;
   /** How many calls each figure averaged (for people; the model ignores it). */
   readonly samples?: Readonly<Record<string, number>>;
+  /**
+   * The runtime's transport (runtime/transport.ts), measured through its own writer and reader
+   * (cli/calibrate-transport.ts): see {@link TransportCosts}. Absent in profiles that predate it;
+   * the model then charges the codec alone.
+   */
+  readonly transport?: TransportCosts;
+  /** The transport measurement's raw points (for people; the model ignores it). */
+  readonly transportDetail?: unknown;
+  /**
+   * What a real replica process spends beyond everything above, per input from the wire and per
+   * frame received (cli/calibrate-replica.ts: a replay through the runtime's replica process).
+   * Charged only together with `transport`.
+   */
+  readonly replica?: ReplicaCosts;
+  /** The replica replay's raw points (for people; the model ignores it). */
+  readonly replicaDetail?: unknown;
 }
+
+/** The replica replay's residual costs, in nanoseconds. */
+export interface ReplicaCosts {
+  readonly inputNs: number;
+  readonly frameNs: number;
+}
+
+/**
+ * Transport costs in nanoseconds, per frame and per message, for each end of the three kinds of
+ * connection: replica → replica (`msgs` frames), client → replica (`submit`), replica → client
+ * (`reply`). Per-message figures are the whole wire path of one message inside a batched frame
+ * (codec included); `*CodecNs` are the mean isolated codec costs of the same message mix (the
+ * profile's encodeNs/decodeNs weighted by how often the run sent each kind), so the model charges a
+ * message `encode(kind) + sendMessageNs − sendCodecNs`: the kind's own codec cost plus the
+ * transport's share, with the mix's mean equal to the measured wire path.
+ */
+export interface TransportCosts {
+  /** One event-loop turn (the setImmediate round trip and the loop's poll). */
+  readonly turnNs: number;
+  /**
+   * A turn that starts on an idle process: its wake-up from epoll_wait, and the sender's extra for
+   * writing to a sleeping process (charged to the woken process).
+   */
+  readonly wakeNs: number;
+  readonly sendFrameNs: number;
+  readonly sendMessageNs: number;
+  readonly sendCodecNs: number;
+  readonly recvFrameNs: number;
+  readonly recvMessageNs: number;
+  readonly recvCodecNs: number;
+  /** Client → replica: the client's writer and the replica's reader. */
+  readonly submitSendFrameNs: number;
+  readonly submitSendMessageNs: number;
+  readonly submitRecvFrameNs: number;
+  readonly submitRecvMessageNs: number;
+  /** Replica → client: the replica's writer and the client's reader. */
+  readonly replySendFrameNs: number;
+  readonly replySendMessageNs: number;
+  readonly replyRecvFrameNs: number;
+  readonly replyRecvMessageNs: number;
+  /** A client drawing its next command (sim/workload.ts, as the runtime's clients do). */
+  readonly clientCommandNs: number;
+}
+
+/** The fields of {@link TransportCosts}, for the parser and the tests. */
+export const TRANSPORT_FIELDS = [
+  'turnNs',
+  'wakeNs',
+  'sendFrameNs',
+  'sendMessageNs',
+  'sendCodecNs',
+  'recvFrameNs',
+  'recvMessageNs',
+  'recvCodecNs',
+  'submitSendFrameNs',
+  'submitSendMessageNs',
+  'submitRecvFrameNs',
+  'submitRecvMessageNs',
+  'replySendFrameNs',
+  'replySendMessageNs',
+  'replyRecvFrameNs',
+  'replyRecvMessageNs',
+  'clientCommandNs',
+] as const satisfies ReadonlyArray<keyof TransportCosts>;
 
 /** A calibrated cost profile, as `orrery calibrate` writes it. */
 export interface CpuProfile {
@@ -95,6 +175,13 @@ export interface CpuUsage {
   readonly inputs: number;
   /** Longest wait of an input in front of the protocol core, in nanoseconds. */
   readonly queueNsMax: number;
+  /** Busy time of the protocol core and of the executor cores together, ns. */
+  readonly busyNs: number;
+  /** With transport costs: event-loop turns, frames written to peers and to clients, frames read. */
+  readonly turns: number;
+  readonly framesSent: number;
+  readonly replyFramesSent: number;
+  readonly framesReceived: number;
 }
 
 const KIND_PATTERN = /^[A-Za-z][A-Za-z0-9:_-]*$/;
@@ -119,6 +206,27 @@ function nonNegative(value: unknown, where: string): number {
     throw new UsageError(`${where} must be a non-negative number of nanoseconds (got ${JSON.stringify(value)})`);
   }
   return value;
+}
+
+function transportCosts(value: unknown, where: string): TransportCosts {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be an object of transport costs (${TRANSPORT_FIELDS.join(', ')})`);
+  const v = value as Record<string, unknown>;
+  for (const name of Object.keys(v)) {
+    if (!(TRANSPORT_FIELDS as readonly string[]).includes(name)) throw new UsageError(`${where}.${name} is not a transport cost; accepted: ${TRANSPORT_FIELDS.join(', ')}`);
+  }
+  const out: Record<string, number> = {};
+  for (const name of TRANSPORT_FIELDS) {
+    if (v[name] === undefined) throw new UsageError(`${where}.${name} is missing; calibrate again`);
+    out[name] = nonNegative(v[name], `${where}.${name}`);
+  }
+  return out as unknown as TransportCosts;
+}
+
+function replicaCosts(value: unknown, where: string): ReplicaCosts {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be an object with inputNs and frameNs`);
+  const v = value as Record<string, unknown>;
+  for (const name of Object.keys(v)) if (name !== 'inputNs' && name !== 'frameNs') throw new UsageError(`${where}.${name} is not a replica cost; accepted: inputNs, frameNs`);
+  return { inputNs: nonNegative(v['inputNs'], `${where}.inputNs`), frameNs: nonNegative(v['frameNs'], `${where}.frameNs`) };
 }
 
 /** Reads and validates a profile; every mistake names the file and the field. */
@@ -149,6 +257,10 @@ export function parseCpuProfile(text: string, source: string): CpuProfile {
       executeNs: costTable(c['executeNs'], `${where}.executeNs`, true),
       executedNs: nonNegative(c['executedNs'], `${where}.executedNs`),
       ...(c['samples'] === undefined ? {} : { samples: costTable(c['samples'], `${where}.samples`, true) }),
+      ...(c['transport'] === undefined ? {} : { transport: transportCosts(c['transport'], `${where}.transport`) }),
+      ...(c['transportDetail'] === undefined ? {} : { transportDetail: c['transportDetail'] }),
+      ...(c['replica'] === undefined ? {} : { replica: replicaCosts(c['replica'], `${where}.replica`) }),
+      ...(c['replicaDetail'] === undefined ? {} : { replicaDetail: c['replicaDetail'] }),
     };
   }
   return {
@@ -206,6 +318,15 @@ interface ProcessCpu {
   nicBusyNs: number;
   inputs: number;
   queueNsMax: number;
+  /** Event-loop turns (transport only): the latest turn's number and when it polled. */
+  turn: number;
+  turnPollNs: number;
+  /** Per connection (peers by index, the clients' connection at n): the last turn that wrote / read a frame on it. */
+  readonly sendTurn: Int32Array;
+  readonly recvTurn: Int32Array;
+  framesSent: number;
+  replyFramesSent: number;
+  framesReceived: number;
 }
 
 /** Outputs of one input and when they may leave. */
@@ -231,7 +352,16 @@ export class CpuModel {
   private readonly executedNs: number;
   private readonly encodePerByteNs: number;
   private readonly decodePerByteNs: number;
+  /** Transport costs, when the profile has them; the extras are the transport's share per message. */
+  private readonly transport: TransportCosts | undefined;
+  private readonly sendExtraNs: number;
+  private readonly recvExtraNs: number;
+  /** The replica replay's residual per wire input and per frame received (0 without it). */
+  private readonly replicaInputNs: number;
+  private readonly replicaFrameNs: number;
   private readonly processes: ProcessCpu[] = [];
+  /** The process whose input is in progress. */
+  private current: ProcessCpu | undefined;
   /** Work of the input in progress, on the protocol core and on each executor core. */
   private workNs = 0;
   private readonly executorWorkNs: Float64Array;
@@ -271,6 +401,11 @@ export class CpuModel {
     this.executedNs = costs.executedNs;
     this.encodePerByteNs = options.profile.encodePerByteNs;
     this.decodePerByteNs = options.profile.decodePerByteNs;
+    this.transport = costs.transport;
+    this.sendExtraNs = costs.transport === undefined ? 0 : costs.transport.sendMessageNs - costs.transport.sendCodecNs;
+    this.recvExtraNs = costs.transport === undefined ? 0 : costs.transport.recvMessageNs - costs.transport.recvCodecNs;
+    this.replicaInputNs = costs.replica?.inputNs ?? 0;
+    this.replicaFrameNs = costs.replica?.frameNs ?? 0;
     this.executorWorkNs = new Float64Array(Math.max(1, executorCores));
     for (let p = 0; p < n; p++) {
       this.processes.push({
@@ -282,6 +417,13 @@ export class CpuModel {
         nicBusyNs: 0,
         inputs: 0,
         queueNsMax: 0,
+        turn: 0,
+        turnPollNs: -1,
+        sendTurn: new Int32Array(n + 1),
+        recvTurn: new Int32Array(n + 1),
+        framesSent: 0,
+        replyFramesSent: 0,
+        framesReceived: 0,
       });
     }
   }
@@ -299,16 +441,47 @@ export class CpuModel {
   /**
    * An input reaches process `index` at `arrivalNs`: returns when its service starts (FIFO behind
    * earlier inputs). `wireKind` is the message type (or `submit`) for inputs that came over the wire,
-   * whose decoding is charged; undefined for timers.
+   * whose decoding is charged; undefined for timers. `source` is the connection it came on: the
+   * sending peer's index, `n` for the clients' connection, −1 for timers.
+   *
+   * With transport costs, inputs are grouped into event-loop turns as in the runtime: a turn polls
+   * once and takes every input that has arrived by then; inputs arriving while it runs wait for the
+   * next turn, which polls when the current one ends. Each turn costs `turnNs` (plus `wakeNs` when
+   * it starts on an idle process, which was asleep waiting for input); each connection
+   * read in a turn costs one frame (`recvFrameNs`, or `submitRecvFrameNs` for clients), each
+   * connection written in a turn one frame (see chargeSend and chargeReply). With the replica
+   * replay's residual, every wire input costs `replica.inputNs` more and every frame read
+   * `replica.frameNs` more.
    */
-  begin(index: number, arrivalNs: number, wireKind: string | undefined, payloadBytes: number): number {
+  begin(index: number, arrivalNs: number, wireKind: string | undefined, payloadBytes: number, source = -1): number {
     const cpu = this.processes[index]!;
+    this.current = cpu;
     const startNs = cpu.protocolFreeNs > arrivalNs ? cpu.protocolFreeNs : arrivalNs;
     const waitNs = startNs - arrivalNs;
     if (waitNs > cpu.queueNsMax) cpu.queueNsMax = waitNs;
     cpu.inputs++;
-    this.workNs = wireKind === undefined ? 0 : this.decode.of(wireKind) + this.decodePerByteNs * payloadBytes;
     this.executorWorkNs.fill(0);
+    const transport = this.transport;
+    if (transport === undefined) {
+      this.workNs = wireKind === undefined ? 0 : this.decode.of(wireKind) + this.decodePerByteNs * payloadBytes;
+      return startNs;
+    }
+    this.workNs = 0;
+    if (arrivalNs > cpu.turnPollNs) {
+      // Arrived after the latest turn polled: a new turn, polling now or when the core frees up —
+      // and if the core is idle, the process was asleep waiting for input and wakes up.
+      cpu.turn++;
+      cpu.turnPollNs = startNs;
+      this.workNs += arrivalNs > cpu.protocolFreeNs ? transport.turnNs + transport.wakeNs : transport.turnNs;
+    }
+    if (source >= 0 && cpu.recvTurn[source] !== cpu.turn) {
+      cpu.recvTurn[source] = cpu.turn;
+      cpu.framesReceived++;
+      this.workNs += (source === this.n ? transport.submitRecvFrameNs : transport.recvFrameNs) + this.replicaFrameNs;
+    }
+    if (wireKind !== undefined) this.workNs += this.replicaInputNs;
+    if (wireKind === 'submit') this.workNs += transport.submitRecvMessageNs + this.decodePerByteNs * payloadBytes;
+    else if (wireKind !== undefined) this.workNs += Math.max(0, this.decode.of(wireKind) + this.recvExtraNs) + this.decodePerByteNs * payloadBytes;
     return startNs;
   }
 
@@ -324,14 +497,41 @@ export class CpuModel {
     else this.executorWorkNs[core]! += work;
   }
 
-  /** Encoding one remote copy of `msg`. */
-  chargeSend(msg: Message, copies: number): void {
-    this.workNs += copies * (this.encode.of(msg.type) + this.encodePerByteNs * payloadBytesOf(msg));
+  /** Encoding (and, with transport costs, writing) the remote copies of `msg` to `to`. */
+  chargeSend(msg: Message, to: readonly ProcessId[]): void {
+    const perCopy = this.encode.of(msg.type) + this.encodePerByteNs * payloadBytesOf(msg);
+    const transport = this.transport;
+    if (transport === undefined) {
+      this.workNs += to.length * perCopy;
+      return;
+    }
+    const cpu = this.current!;
+    const copy = Math.max(0, perCopy + this.sendExtraNs);
+    for (let i = 0; i < to.length; i++) {
+      const peer = to[i]! - 1;
+      if (cpu.sendTurn[peer] !== cpu.turn) {
+        cpu.sendTurn[peer] = cpu.turn;
+        cpu.framesSent++;
+        this.workNs += transport.sendFrameNs;
+      }
+      this.workNs += copy;
+    }
   }
 
-  /** Encoding one client reply. */
+  /** Encoding (and writing) one client reply. */
   chargeReply(): void {
-    this.workNs += this.encode.of('reply');
+    const transport = this.transport;
+    if (transport === undefined) {
+      this.workNs += this.encode.of('reply');
+      return;
+    }
+    const cpu = this.current!;
+    if (cpu.sendTurn[this.n] !== cpu.turn) {
+      cpu.sendTurn[this.n] = cpu.turn;
+      cpu.replyFramesSent++;
+      this.workNs += transport.replySendFrameNs;
+    }
+    this.workNs += transport.replySendMessageNs;
   }
 
   /** The input that began at `startNs` is handled and its outputs charged: book the cores. */
@@ -385,6 +585,11 @@ export class CpuModel {
       nic: this.nicNsPerByte === 0 ? null : ratio(cpu.nicBusyNs),
       inputs: cpu.inputs,
       queueNsMax: cpu.queueNsMax,
+      busyNs: cpu.protocolBusyNs + cpu.executorBusyNs.reduce((a, b) => a + b, 0),
+      turns: cpu.turn,
+      framesSent: cpu.framesSent,
+      replyFramesSent: cpu.replyFramesSent,
+      framesReceived: cpu.framesReceived,
     }));
   }
 }

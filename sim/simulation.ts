@@ -359,7 +359,7 @@ export class Simulation {
           if (this.options.strict) msg = JSON.parse(JSON.stringify(msg)) as Message;
           const replica = this.replicas[event.target]!;
           if (this.cpu !== undefined) {
-            const startNs = this.cpu.begin(event.target, event.time, msg.type, payloadBytesOf(msg));
+            const startNs = this.cpu.begin(event.target, event.time, msg.type, payloadBytesOf(msg), event.from - 1);
             replica.handle(event.from, msg, startNs / NS_PER_MS);
             this.flushCpu(event.target, startNs, replica.drain());
             break;
@@ -373,7 +373,7 @@ export class Simulation {
           const replica = this.replicas[event.target]!;
           const command = event.payload as Command;
           if (this.cpu !== undefined) {
-            const startNs = this.cpu.begin(event.target, event.time, 'submit', command.payloadBytes);
+            const startNs = this.cpu.begin(event.target, event.time, 'submit', command.payloadBytes, this.n);
             replica.submit(command, startNs / NS_PER_MS);
             this.flushCpu(event.target, startNs, replica.drain());
             break;
@@ -491,7 +491,7 @@ export class Simulation {
   private flushCpu(index: number, startNs: number, outputs: readonly ReplicaOutput<Message>[]): void {
     const cpu = this.cpu!;
     for (const output of outputs) {
-      if (output.kind === 'send') cpu.chargeSend(output.msg, output.to.length);
+      if (output.kind === 'send') cpu.chargeSend(output.msg, output.to);
       else cpu.chargeReply();
     }
     const { sendNs, replyNs } = cpu.complete(index, startNs);

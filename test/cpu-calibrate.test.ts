@@ -109,10 +109,17 @@ describe('orrery sim --cpu and orrery calibrate on the command line', () => {
 
   test('calibrate --out writes a profile sim --cpu accepts', () => {
     const out = join(dir, 'calibrated.json');
-    const run = orrery('calibrate', '--protocol', 'fpaxos', '--commands', '20', '--clients-per-region', '2', '--out', out);
+    // The transport measurement has its own test (runtime-calibrate-transport): skipped here for time.
+    const run = orrery('calibrate', '--protocol', 'fpaxos', '--commands', '20', '--clients-per-region', '2', '--transport', 'no', '--out', out);
     expect(run.status).toBe(0);
     const profile = parseCpuProfile(readFileSync(out, 'utf8'), out);
-    expect(profile.command).toBe('orrery calibrate --protocol fpaxos --commands 20 --clients-per-region 2 --out ' + out);
+    expect(profile.command).toBe('orrery calibrate --protocol fpaxos --commands 20 --clients-per-region 2 --transport no --out ' + out);
+    const bad = orrery('calibrate', '--transport', 'maybe');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe("orrery: --transport must be yes or no (got 'maybe')");
+    const replica = orrery('calibrate', '--replica', 'yes', '--transport', 'no');
+    expect(replica.status).toBe(2);
+    expect(replica.stderr.trim()).toBe('orrery: --replica yes needs --transport yes: the replay is compared with the transport model');
     expect(orrery('sim', '--protocol', 'fpaxos', '--cpu', out, '--commands', '5').status).toBe(0);
     const missing = orrery('sim', '--protocol', 'tempo', '--cpu', out, '--commands', '5');
     expect(missing.status).toBe(2);

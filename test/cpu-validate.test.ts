@@ -1,6 +1,6 @@
 /** The validation script reads the runtime's throughput from either of its JSON outputs. */
 import { describe, expect, test } from 'vitest';
-import { predict, readRuntime } from '../bench/cpu-validate.js';
+import { predict, readRuntime, sharedPrediction } from '../bench/cpu-validate.js';
 import { toyCosts, toyProfile } from './support/cpu-profiles.js';
 
 describe('cpu:validate input', () => {
@@ -31,5 +31,14 @@ describe('cpu:validate input', () => {
     expect(predicted.opsPerSec).toBeGreaterThan(19_000);
     expect(predicted.opsPerSec).toBeLessThanOrEqual(20_000);
     expect(predicted.protocolCore[0]).toBeGreaterThan(0.95);
+  });
+
+  test('on a machine with fewer CPUs than processes, the prediction is capped by the CPU per command of all of them', () => {
+    const prediction = { opsPerSec: 100_000, protocolCore: [1, 0.3, 0.3], replicaNsPerOp: 30_000, clientNsPerOp: 10_000, messagesPerFrame: 3, repliesPerFrame: 10 };
+    // 2 CPUs / 40 µs per command = 50,000 commands/s, below the twin's 100,000.
+    expect(sharedPrediction(prediction, 2)).toBe(50_000);
+    // 8 CPUs would fit 200,000: the twin's own bottleneck stays.
+    expect(sharedPrediction(prediction, 8)).toBe(100_000);
+    expect(sharedPrediction(prediction, undefined)).toBe(100_000);
   });
 });

@@ -1,6 +1,6 @@
 /** Test support: hand-written CPU profiles whose figures make the expected capacity easy to compute. */
 import type { ProtocolName } from '../../core/config.js';
-import type { CpuProfile, ProtocolCosts } from '../../sim/cpu.js';
+import { TRANSPORT_FIELDS, type CpuProfile, type ProtocolCosts, type TransportCosts } from '../../sim/cpu.js';
 
 /** Every input costs `handleNs`, codec and execution nothing, unless overridden. */
 export function toyCosts(handleNs: number, overrides: Partial<ProtocolCosts> = {}): ProtocolCosts {
@@ -21,4 +21,10 @@ export function toyProfile(protocols: readonly ProtocolName[], costs: ProtocolCo
     decodePerByteNs: perByteNs,
     protocols: Object.fromEntries(protocols.map((p) => [p, costs])),
   };
+}
+
+/** Transport costs that are all zero but for `overrides`. */
+export function toyTransport(overrides: Partial<TransportCosts> = {}): TransportCosts {
+  const zero = Object.fromEntries(TRANSPORT_FIELDS.map((name) => [name, 0])) as unknown as TransportCosts;
+  return { ...zero, ...overrides };
 }
