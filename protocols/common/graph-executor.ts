@@ -81,6 +81,8 @@ export class GraphExecutor implements Executor<GraphInfo> {
   private readonly tarjanStack: Vertex[] = [];
   private readonly path: Vertex[] = [];
   private readonly scc: Vertex[] = [];
+  /** The vertices a blockedOn chain went through, reused by stillBlockedOn. */
+  private readonly chain: Vertex[] = [];
   /** Roots whose dependencies executed and that should be searched again. */
   private readonly retry: Dot[] = [];
   private readonly compare: (a: Vertex, b: Vertex) => number;
@@ -245,18 +247,29 @@ export class GraphExecutor implements Executor<GraphInfo> {
    * `blockedOn` was missing when recorded; if that dot has since been committed and its own search
    * stopped at another missing dot, `vertex` reaches that one through it, and so on. Each link was
    * recorded after its vertex was committed and before its target was, so following them never loops.
-   * The vertex keeps the last target found, so the next search that reaches it takes one step.
+   * The vertex and every one on the way keep the last target found, so the next search takes one step.
    */
   private stillBlockedOn(vertex: Vertex): Dot {
+    const chain = this.chain;
     let missing = vertex.blockedOn;
     for (;;) {
       const through = this.vertices.get(missing);
       if (through === undefined) break;
-      if (through.blockedOn === NOT_BLOCKED) return NOT_BLOCKED;
+      if (through.blockedOn === NOT_BLOCKED) {
+        chain.length = 0;
+        return NOT_BLOCKED;
+      }
+      chain.push(through);
       missing = through.blockedOn;
     }
-    if (this.isExecuted(missing)) return NOT_BLOCKED;
+    if (this.isExecuted(missing)) {
+      chain.length = 0;
+      return NOT_BLOCKED;
+    }
+    // Path compression: every vertex on the way waits for the same missing dot.
     vertex.blockedOn = missing;
+    for (let i = 0; i < chain.length; i++) chain[i]!.blockedOn = missing;
+    chain.length = 0;
     return missing;
   }
 
