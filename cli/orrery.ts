@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
+import { APP_FLAGS, APPS, runAppCommand } from './app-command.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
@@ -50,8 +51,16 @@ export async function main(args: string[]): Promise<void> {
       (y) => y.options(EXP_FLAGS),
       (argv) => runExpCommand(argv, print),
     )
+    .command(
+      'app [name]',
+      `a replicated application end to end in the simulator: ${APPS.join(', ')} (the register against a rolling update)`,
+      (y) => y.positional('name', { type: 'string', describe: `the application: ${APPS.join(', ')}` }).options(APP_FLAGS),
+      (argv) => {
+        process.exitCode = runAppCommand(argv, print);
+      },
+    )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, app, bote or regions')
     .strict()
     .help()
     .version(false)

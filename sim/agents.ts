@@ -57,7 +57,7 @@ export interface Agent {
   /** The region the agent sits in (its delays to processes and other agents). */
   readonly region: string;
   /** The process it talks to and stops with; the closest process (never crashing) when absent. */
-  readonly process?: ProcessId;
+  readonly process?: ProcessId | undefined;
   /** At time 0. */
   start(nowMs: number): readonly AgentAction[];
   /**

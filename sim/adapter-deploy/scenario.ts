@@ -15,8 +15,8 @@
  * Figures: requests served by regressed versions (the spec's bad-version requests), the time the
  * fleet served more than one version (the mixed-version window), per-version outcomes and times to
  * converge, and for the register each release's convergence against its bound:
- *   bound = 6·C + validator poll + node poll + V + T
- * where C is the slowest register command of the run (a propose, the validators' poll seeing it
+ *   bound = Q + 6·C + validator poll + node poll + V + T
+ * from publication, where Q is how long the proposal waited behind the manager's outstanding poll, C is the slowest register command of the run (a propose, the validators' poll seeing it
  * (≤ poll + 2·C: a tick may find the previous poll outstanding), the deciding vote, a node's poll
  * (again ≤ poll + 2·C)), V the slowest validation among the strict majority of fastest passing
  * validators (from seeing the candidate to sending the vote) and T the slowest node transfer.
@@ -326,7 +326,7 @@ export function runAdapterDeploy(options: AdapterDeployOptions): AdapterDeployFi
   const properties = checkDeployment(observations);
   const anyFault = hasNetworkFaults || corruption || (faults.adapter.slowValidators ?? []).length > 0;
   const versionFigures = versionOutcomes(world, options.strategy, auditLogs, releaseManager, deployer, validators);
-  properties.push(convergenceProperty(versionFigures, anyFault, stuck));
+  properties.push(convergenceProperty(options.strategy, versionFigures, anyFault, stuck));
 
   let requests = 0;
   let badVersionRequests = 0;
@@ -460,9 +460,10 @@ function versionOutcomes(
       ...base,
       outcome,
       versionId,
-      convergedMs: converged === null ? null : round(converged - proposal.sentMs),
+      convergedMs: converged === null ? null : round(converged - version.publishMs),
       bound: {
-        boundMs: round(6 * commitMsMax + validatorPollMs + pollMs + validationMs + transferMs),
+        // Measured from publication: the proposal may have waited behind the manager's poll.
+        boundMs: round(proposal.sentMs - version.publishMs + 6 * commitMsMax + validatorPollMs + pollMs + validationMs + transferMs),
         commitMsMax: round(commitMsMax),
         validationMs: round(validationMs),
         transferMs: round(transferMs),
@@ -475,7 +476,8 @@ function versionOutcomes(
 }
 
 /** Property 5 from the per-version figures: judged on fault-free runs that finished. */
-function convergenceProperty(figures: readonly VersionFigures[], anyFault: boolean, stuck: string | null): PropertyResult {
+function convergenceProperty(strategy: Strategy, figures: readonly VersionFigures[], anyFault: boolean, stuck: string | null): PropertyResult {
+  if (strategy === 'rolling') return { property: 'convergence', holds: undefined, detail: 'not judged: the rolling update has no bound' };
   const judged = figures.filter((figure) => figure.bound !== null && !figure.bound.overtaken);
   if (anyFault || stuck !== null) return { property: 'convergence', holds: undefined, detail: 'not judged: the bound assumes no faults' };
   if (figures.every((figure) => figure.bound === null)) return { property: 'convergence', holds: undefined, detail: 'no release to judge' };
