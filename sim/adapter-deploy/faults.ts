@@ -5,7 +5,7 @@
  * - `slowValidators`: `{ validator, factor }` multiplies that validator's validation time by factor;
  * - `corruptDownloads`: `{ probability, fromMs, untilMs }`: a download started in the window delivers
  *   corrupted bytes with that probability (entries combine as independent events), for validators
- *   and inference nodes alike. Draws are keyed by (who, artifact, attempt), so both strategies of a
+ *   and inference nodes alike. Draws are keyed by (who, artifact, n-th download of it), so both strategies of a
  *   comparison see the same corruptions.
  * A validator crash is a crash of its process (`crashes`): validator ids are process ids.
  */

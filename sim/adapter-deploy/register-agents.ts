@@ -234,7 +234,8 @@ export class InferenceNode implements Agent {
   private readonly poller: Poller;
   /** Seq of what it serves (0: the base model). */
   private servedSeq = 0;
-  private download: { readonly versionId: string; readonly seq: number; readonly digest: string; attempt: number; startMs: number; generation: number } | undefined;
+  /** The download in progress: `attempts` of this round (up to downloadAttemptsMax), `draw` numbering all of them. */
+  private download: { readonly versionId: string; readonly seq: number; readonly digest: string; attempts: number; draw: number; startMs: number; generation: number } | undefined;
   private generation = 0;
   /** Current's seq as each of its polls saw it, in order. */
   readonly currentSeqSeen: number[] = [];
@@ -261,16 +262,17 @@ export class InferenceNode implements Agent {
     const download = this.download;
     if (download === undefined || tag !== download.generation) return NO_ACTIONS;
     const world = this.world;
-    const { bytes } = world.download(`node/${this.serving.node}`, download.digest, download.attempt, download.startMs);
+    const { bytes } = world.download(`node/${this.serving.node}`, download.digest, download.draw, download.startMs);
     const loadedDigest = world.store.digestOf(bytes);
     if (loadedDigest !== download.digest) {
       // Refused, never loaded; try again, or wait for the next poll to start over.
       world.refusedDownloads++;
-      if (download.attempt >= world.settings.downloadAttemptsMax) {
+      if (download.attempts >= world.settings.downloadAttemptsMax) {
         this.download = undefined;
         return NO_ACTIONS;
       }
-      download.attempt++;
+      download.attempts++;
+      download.draw = this.serving.nextDownload(download.digest);
       download.startMs = nowMs;
       return [{ kind: 'wake', atMs: nowMs + world.store.transferMs(this.region, download.digest), tag }];
     }
@@ -293,7 +295,7 @@ export class InferenceNode implements Agent {
     if (this.download !== undefined && this.download.seq >= current.seq) return NO_ACTIONS;
     // A newer release than the one downloading (or none downloading): download it instead.
     const generation = ++this.generation;
-    this.download = { versionId: current.versionId, seq: current.seq, digest: current.digest, attempt: 1, startMs: nowMs, generation };
+    this.download = { versionId: current.versionId, seq: current.seq, digest: current.digest, attempts: 1, draw: this.serving.nextDownload(current.digest), startMs: nowMs, generation };
     return [{ kind: 'wake', atMs: nowMs + this.world.store.transferMs(this.region, current.digest), tag: generation }];
   }
 

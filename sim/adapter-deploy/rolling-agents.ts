@@ -229,7 +229,7 @@ export class RollingValidator implements Agent {
 export class RollingNode implements Agent {
   /** The version the deployer last assigned. */
   private wanted = 0;
-  private download: { index: number; attempt: number; startMs: number } | undefined;
+  private download: { index: number; draw: number; startMs: number } | undefined;
 
   constructor(
     private readonly world: DeployWorld,
@@ -261,14 +261,14 @@ export class RollingNode implements Agent {
     if (this.world.finished) return NO_ACTIONS;
     const world = this.world;
     const version = world.stream[download.index - 1]!;
-    const { bytes } = world.download(`node/${this.serving.node}`, version.digest, download.attempt, download.startMs);
+    const { bytes } = world.download(`node/${this.serving.node}`, version.digest, download.draw, download.startMs);
     const loadedDigest = world.store.digestOf(bytes);
     if (loadedDigest !== version.digest) {
       // Refused, never loaded. The deployer's order stands, so the node downloads again (a fresh
       // attempt, a fresh draw), or goes after a newer order.
       world.refusedDownloads++;
       if (download.index === this.wanted) {
-        download.attempt++;
+        download.draw = this.serving.nextDownload(version.digest);
         download.startMs = nowMs;
         return [{ kind: 'wake', atMs: nowMs + world.store.transferMs(this.region, version.digest), tag: 0 }];
       }
@@ -288,7 +288,7 @@ export class RollingNode implements Agent {
       this.serving.switchTo(0, nowMs);
       return [];
     }
-    this.download = { index: this.wanted, attempt: 1, startMs: nowMs };
+    this.download = { index: this.wanted, draw: this.serving.nextDownload(this.world.stream[this.wanted - 1]!.digest), startMs: nowMs };
     return [{ kind: 'wake', atMs: nowMs + this.world.store.transferMs(this.region, this.world.stream[this.wanted - 1]!.digest), tag: 0 }];
   }
 }

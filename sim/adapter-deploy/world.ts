@@ -76,6 +76,8 @@ export class ServingNode {
   readonly requests: Float64Array;
   private nextArrivalMs: number;
   private readonly meanGapMs: number;
+  /** Downloads started per digest: every download gets a draw of its own (see DeployWorld.download). */
+  private readonly downloadsOf = new Map<string, number>();
 
   constructor(
     readonly node: number,
@@ -106,6 +108,13 @@ export class ServingNode {
     this.advance(nowMs);
     this.switches.push({ atMs: nowMs, from: this.served, to: index });
     this.served = index;
+  }
+
+  /** Numbers this node's downloads of `digest`: 1, 2, … over the whole run. */
+  nextDownload(digest: string): number {
+    const count = (this.downloadsOf.get(digest) ?? 0) + 1;
+    this.downloadsOf.set(digest, count);
+    return count;
   }
 
   private gap(): number {
@@ -159,7 +168,11 @@ export class DeployWorld {
     return node;
   }
 
-  /** Downloads `digest` for `who` (attempt 1, 2, …) starting at `nowMs`; corrupted per the faults. */
+  /**
+   * Downloads `digest` for `who` starting at `nowMs`; corrupted per the faults. `attempt` numbers the
+   * downloads of `digest` by `who` over the whole run (1, 2, …): the draw is keyed by it, so a new
+   * download is a new draw, and both strategies draw the same for the same download.
+   */
   download(who: string, digest: string, attempt: number, nowMs: number): Download {
     const p = corruptionProbability(this.faults, nowMs);
     if (p === 0) return { bytes: this.store.download(digest, undefined), corrupted: false };
