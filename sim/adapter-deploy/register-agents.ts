@@ -17,7 +17,7 @@
  * poll unanswered is skipped.
  */
 import { decodeOutcome, decodeState, markStableOp, proposeOp, readOp, voteOp } from '../../apps/adapter-register/app.js';
-import type { Phase, RegisterState } from '../../apps/adapter-register/register.js';
+import type { RegisterState } from '../../apps/adapter-register/register.js';
 import type { KeyOps, Op } from '../../core/command.js';
 import type { ProcessId } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
@@ -96,7 +96,8 @@ function offsetMs(everyMs: number, i: number, count: number): number {
 export class ReleaseManager implements Agent {
   private readonly poller: Poller;
   private proposalsAnswered = 0;
-  private latest: RegisterState | undefined;
+  /** The stream index of each proposal in flight, by its submission. */
+  private readonly proposing = new Map<SubmitAction, number>();
   private readonly stableSent = new Set<string>();
   /** Version id and sent time of each proposal, by stream index. */
   readonly proposals = new Map<number, { readonly versionId: string; readonly sentMs: number; readonly answeredMs: number }>();
@@ -118,7 +119,9 @@ export class ReleaseManager implements Agent {
     if (this.world.finished) return NO_ACTIONS;
     if (tag === POLL) return this.poller.tick(this.world, nowMs);
     const version = this.world.stream[tag - 1]!;
-    return [submitOn(this.world, proposeOp({ digest: version.digest, size: version.bytes.length, proposedAt: nowMs }))];
+    const propose = submitOn(this.world, proposeOp({ digest: version.digest, size: version.bytes.length, proposedAt: nowMs }));
+    this.proposing.set(propose, version.index);
+    return [propose];
   }
 
   onReply(submitted: SubmitAction, results: readonly ExecutionResult[], nowMs: number, sentMs: number): readonly AgentAction[] {
@@ -126,28 +129,23 @@ export class ReleaseManager implements Agent {
     const result = resultOf(results);
     if (name === 'propose') {
       const outcome = decodeOutcome(result);
-      const op = opOf(submitted);
-      const digest = (JSON.parse(op.op === 'call' ? op.args : '{}') as { digest: string }).digest;
+      const index = this.proposing.get(submitted);
+      invariant(index !== undefined, 'a reply to a proposal never made');
+      this.proposing.delete(submitted);
       invariant(outcome.ok, () => `the proposal of a fresh artifact was refused: ${outcome.ok ? '' : outcome.reason}`);
-      this.proposals.set(this.world.version(digest).index, { versionId: outcome.versionId, sentMs, answeredMs: nowMs });
+      this.proposals.set(index, { versionId: outcome.versionId, sentMs, answeredMs: nowMs });
       this.proposalsAnswered++;
       return NO_ACTIONS;
     }
     if (name !== 'read') return NO_ACTIONS;
     this.poller.outstanding = false;
     const state = decodeState(result);
-    this.latest = state;
     this.currentSeqSeen.push(state.current?.seq ?? 0);
     return this.afterPoll(state, nowMs);
   }
 
   onMessage(): readonly AgentAction[] {
     return NO_ACTIONS;
-  }
-
-  /** The phase last polled (for reports). */
-  get lastPhase(): Phase | undefined {
-    return this.latest?.phase;
   }
 
   private afterPoll(state: RegisterState, nowMs: number): readonly AgentAction[] {
