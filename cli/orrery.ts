@@ -53,11 +53,9 @@ export async function main(args: string[]): Promise<void> {
     )
     .command(
       'app [name]',
-      `a replicated application end to end in the simulator: ${APPS.join(', ')} (the register against a rolling update)`,
+      `a replicated application end to end: ${APPS.join(', ')} in the simulator (the register against a rolling update), or --runtime as real processes`,
       (y) => y.positional('name', { type: 'string', describe: `the application: ${APPS.join(', ')}` }).options(APP_FLAGS),
-      (argv) => {
-        process.exitCode = runAppCommand(argv, print);
-      },
+      (argv) => runAppCommand(argv, print),
     )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
     .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, app, bote or regions')

@@ -95,7 +95,8 @@ export interface RuntimeResult {
   readonly childPids: readonly number[];
 }
 
-interface Child {
+/** A child process the launcher started and will stop. */
+export interface Child {
   readonly name: string;
   readonly child: ChildProcess;
   exited: Promise<void>;
@@ -116,7 +117,8 @@ function killAll(): void {
   }
 }
 
-function installSignalHandlers(): void {
+/** Kills every live child when this process exits or gets SIGINT/SIGTERM (installed once). */
+export function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
   process.on('exit', killAll);
@@ -128,7 +130,8 @@ function installSignalHandlers(): void {
   }
 }
 
-function spawnChild(entry: string, arg: unknown, name: string, options: RuntimeOptions): Child {
+/** Forks `dist/runtime/<entry>.js` with `arg` as JSON, its stderr forwarded line by line to `onLog`. */
+export function spawnChild(entry: string, arg: unknown, name: string, options: Pick<RuntimeOptions, 'onLog' | 'onChild'>): Child {
   const child = fork(runtimeEntry(entry), [JSON.stringify(arg)], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'advanced' });
   const onLog = options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));
   let partial = '';
@@ -154,7 +157,7 @@ function spawnChild(entry: string, arg: unknown, name: string, options: RuntimeO
 }
 
 /** Resolves with the first IPC message of kind `t` from `child`, or rejects on exit or timeout. */
-function awaitMessage<T extends { t: string }>(c: Child, t: string, timeoutMs: number): Promise<T> {
+export function awaitMessage<T extends { t: string }>(c: Child, t: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: { t: string; message?: string }) => {
       if (message.t === t) {
@@ -183,7 +186,8 @@ function awaitMessage<T extends { t: string }>(c: Child, t: string, timeoutMs: n
   });
 }
 
-async function stopChild(c: Child, message: ToReplica | ToClient | undefined): Promise<void> {
+/** Sends `message` (if any), then SIGTERM, then SIGKILL after 3 s; resolves once the child is gone. */
+export async function stopChild(c: Child, message: { readonly t: string } | undefined): Promise<void> {
   if (!c.alive) return;
   try {
     if (message !== undefined && c.child.connected) c.child.send(message);

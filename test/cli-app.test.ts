@@ -33,6 +33,13 @@ describe('orrery app adapter-register', () => {
     expect(orrery(...SMALL, '--seed', '6').stdout).not.toBe(run.stdout);
   });
 
+  test('--versions as a list of kinds: exactly that stream', () => {
+    const run = orrery('app', 'adapter-register', '--validators', '3', '--fleet', '4', '--versions', 'regressed,good,regressed', '--strategy', 'register', '--json');
+    expect(run.stderr).toBe('');
+    const [figures] = JSON.parse(run.stdout);
+    expect(figures.versionFigures.map((version: { kind: string; outcome: string }) => `${version.kind} ${version.outcome}`)).toEqual(['regressed rejected', 'good released', 'regressed rejected']);
+  });
+
   test('--strategy register --json: the figures of one strategy', () => {
     const run = orrery(...SMALL, '--strategy', 'register', '--json');
     expect(run.code).toBe(0);
@@ -64,12 +71,18 @@ describe('orrery app adapter-register', () => {
     [['app', 'adapter-register', '--protocol', 'raft'], /^orrery: --protocol must be one of fpaxos, epaxos, atlas, tempo \(got 'raft'\)$/],
     [['app', 'adapter-register', '--validators', '2'], /^orrery: --validators must be an integer from 3 to 15 \(got '2'\)$/],
     [['app', 'adapter-register', '--fleet', '0'], /^orrery: --fleet must be an integer from 1 to 10000 \(got '0'\)$/],
-    [['app', 'adapter-register', '--versions', 'ten'], /^orrery: --versions must be an integer from 1 to 1000 \(got 'ten'\)$/],
+    [['app', 'adapter-register', '--versions', '0'], /^orrery: --versions must be an integer from 1 to 1000 \(got '0'\)$/],
+    [['app', 'adapter-register', '--versions', 'ten'], /^orrery: --versions must be a number from 1 to 1000 or comma-separated kinds good, regressed \(got 'ten'\)$/],
     [['app', 'adapter-register', '--bad-fraction', '1.5'], /^orrery: --bad-fraction must be a number from 0 to 1 \(got '1.5'\)$/],
     [['app', 'adapter-register', '--poll-ms', '0'], /^orrery: --poll-ms must be a number from 1 to 600000 \(got '0'\)$/],
     [['app', 'adapter-register', '--faults', join(dir, 'none.json')], /^orrery: cannot read faults file '.*none\.json' \(ENOENT\)$/],
     [['app', 'adapter-register', '--faults', badFaults], /^orrery: .*bad-faults\.json: faults\.slowValidators\[0\]\.validator must be a validator \(process\) id from 1 to 5 \(got 9\)$/],
     [['app', 'adapter-register', '--bogus', '1'], /^orrery: Unknown argument: bogus; see 'orrery app --help' for the accepted options$/],
+    [['app', 'adapter-register', '--versions', 'good,bogus'], /^orrery: --versions must be a number from 1 to 1000 or comma-separated kinds good, regressed \(got 'good,bogus'\)$/],
+    [['app', 'adapter-register', '--versions', 'good,corrupted'], /^orrery: --versions: 'corrupted' is a runtime kind; in the simulator, corrupt downloads with a faults file \(corruptDownloads\)$/],
+    [['app', 'adapter-register', '--versions', 'good,regressed', '--bad-fraction', '0.5'], /^orrery: --bad-fraction applies to a number of versions, not to a list of kinds$/],
+    [['app', 'adapter-register', '--inference-nodes', '3'], /^orrery: --inference-nodes does not apply to the simulator \(add --runtime for a real deployment\); its options are --protocol, /],
+    [['app', 'adapter-register', '--runtime', '--fleet', '3'], /^orrery: --fleet does not apply to --runtime; its options are --runtime, --protocol, --n, /],
   ];
   for (const [args, message] of cases) {
     test(`orrery ${args.join(' ')}`, () => {
