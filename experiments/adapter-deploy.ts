@@ -8,9 +8,8 @@
  */
 import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
-import { protocolByName } from '../protocols/index.js';
+import { appOptionsFromFlags } from '../cli/app-command.js';
 import { VERSIONS_MAX } from '../sim/adapter-deploy/artifacts.js';
-import { REFERENCE_FACTORY, REFERENCE_SUITE } from '../sim/adapter-deploy/reference.js';
 import { FLEET_MAX, runAdapterDeploy, STRATEGIES, VALIDATOR_REGIONS, type AdapterDeployFigures, type Strategy } from '../sim/adapter-deploy/scenario.js';
 import { MAX_POINTS, type TableSpec } from './definition.js';
 import { renderTable, type Provenance, type TidyRow } from './output.js';
@@ -172,21 +171,10 @@ export function appCommandOf(point: AdapterDeployPoint): string {
   return ['orrery app adapter-register', ...Object.entries(appFlagsOf(point)).map(([flag, value]) => `--${flag} ${value}`)].join(' ');
 }
 
-/** Runs one point (what `orrery app adapter-register` with its flags runs). */
+/** Runs one point: its flags go through the CLI's own mapping, so the point is its recorded command. */
 export function runAdapterPoint(point: AdapterDeployPoint): AdapterDeployPointResult {
-  const figures = runAdapterDeploy({
-    protocol: protocolByName(point.protocol),
-    strategy: point.strategy,
-    factory: REFERENCE_FACTORY,
-    suite: REFERENCE_SUITE,
-    validators: point.validators,
-    fleet: point.fleet,
-    versions: point.versions,
-    badFraction: point.badFraction,
-    pollMs: point.pollMs,
-    seed: point.seed,
-  });
-  return { point, figures };
+  const { options } = appOptionsFromFlags(appFlagsOf(point));
+  return { point, figures: runAdapterDeploy({ ...options, strategy: point.strategy }) };
 }
 
 /** The raw JSON of one point. */
