@@ -14,7 +14,8 @@
  *
  * Agents (agents.ts), when given, are reactive users beside the workload clients: their commands
  * enter processes exactly like a client's, and their replies, wakes and messages are events of their
- * own. Without agents the only cost is one comparison on the reply path.
+ * own. Without agents they cost a comparison on the reply path, a field read when a timer fires and
+ * a length test at a crash.
  */
 import { makeCommand, type Command } from '../core/command.js';
 import type { Config } from '../core/config.js';
