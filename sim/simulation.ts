@@ -519,6 +519,8 @@ export class Simulation {
           break;
         case AGENT_MESSAGE: {
           const agent = this.agents[event.target]!;
+          // A message between agents is progress: runs whose agents submit nothing have no other.
+          if (this.stallNs > 0) this.progress();
           if (!agent.dead) this.act(agent, agent.agent.onMessage(event.from, event.payload, this.nowNs / NS_PER_MS));
           break;
         }

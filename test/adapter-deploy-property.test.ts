@@ -1,7 +1,7 @@
 /**
  * Property runs of the adapter-deploy scenario: fast-check draws a version stream (which versions are
  * regressed), a fault schedule (a minority of validators crashing at any time, a partition of the
- * group, slow validators, corrupted downloads) and a protocol, runs the register strategy, and asserts
+ * group, lost, duplicated and reordered messages, slow validators, corrupted downloads) and a protocol, runs the register strategy, and asserts
  * safety, integrity and monotonic progression on every run, and fault tolerance (a good version
  * not superseded is released, a regressed one never) whenever no download could be corrupted.
  * Fixed seed, so a failure replays; the shrunk counterexample names the stream and the schedule.
@@ -28,6 +28,16 @@ const schedule = fc.record({
     fc.record({ alone: fc.integer({ min: 1, max: VALIDATORS }), fromMs: fc.integer({ min: 0, max: 25_000 }), lengthMs: fc.integer({ min: 100, max: 8000 }) }),
     { nil: undefined },
   ),
+  // Lost, duplicated and reordered messages between the validators' processes for a while.
+  messages: fc.option(
+    fc.record({
+      drop: fc.double({ min: 0, max: 0.2, noNaN: true }),
+      duplicate: fc.double({ min: 0, max: 0.1, noNaN: true }),
+      reorder: fc.double({ min: 0, max: 0.2, noNaN: true }),
+      untilMs: fc.integer({ min: 1000, max: 30_000 }),
+    }),
+    { nil: undefined },
+  ),
   slow: fc.option(fc.record({ validator: fc.integer({ min: 1, max: VALIDATORS }), factor: fc.integer({ min: 1, max: 6 }) }), { nil: undefined }),
   corruption: fc.option(fc.double({ min: 0.05, max: 0.6, noNaN: true }), { nil: undefined }),
 });
@@ -45,6 +55,7 @@ describe('adapter-deploy property runs (register strategy)', () => {
             ...(s.partition === undefined
               ? {}
               : { partitions: [{ groups: [[s.partition.alone]], fromMs: s.partition.fromMs, untilMs: s.partition.fromMs + s.partition.lengthMs }] }),
+            ...(s.messages === undefined ? {} : { messageFaults: [{ ...s.messages, fromMs: 0 }] }),
             ...(s.slow === undefined ? {} : { slowValidators: [s.slow] }),
             ...(s.corruption === undefined ? {} : { corruptDownloads: [{ probability: s.corruption, fromMs: 0, untilMs: 40_000 }] }),
           },

@@ -4,8 +4,8 @@
  *
  * - ReleaseManager: proposes each version of the stream when it is published; polls the register;
  *   once a released version is served by the whole fleet (what monitoring would tell it), marks it
- *   stable; when every version has been proposed, no candidate is left and the fleet serves
- *   `current`, the run is over.
+ *   stable; when every version has been proposed, no candidate is left (or the last one has been
+ *   undecided for `decisionTimeoutMs`) and the fleet serves `current`, the run is over.
  * - RegisterValidator (one per consensus process, validator id = process id): polls; on a candidate
  *   it has not evaluated, downloads, verifies, validates and votes. A newer candidate (or the end of
  *   the one it is evaluating) abandons the evaluation in progress: its vote could only be refused.
@@ -156,7 +156,11 @@ export class ReleaseManager implements Agent {
       return [submitOn(this.world, markStableOp(state.current.versionId))];
     }
     const allProposed = this.proposalsAnswered === this.world.stream.length;
-    if (allProposed && state.phase === 'STABLE' && fleetConverged) this.world.finish(nowMs);
+    // A candidate that a crashed validator leaves split (neither a pass majority nor enough fails)
+    // stays under evaluation for good; after the decision timeout the manager stops waiting for it.
+    const lastSentMs = this.proposals.get(this.world.stream.length)?.sentMs ?? Infinity;
+    const settled = state.phase === 'STABLE' || (state.phase === 'BETA_TESTING' && nowMs - lastSentMs >= this.world.settings.decisionTimeoutMs);
+    if (allProposed && settled && fleetConverged) this.world.finish(nowMs);
     return NO_ACTIONS;
   }
 }

@@ -8,7 +8,8 @@
  *   register's own thresholds: a pass majority of the group makes a version known good; ⌈g/2⌉ fails
  *   make it known bad, and every node assigned a known-bad version is sent back at once to the newest
  *   known-good version (the base model when none), the rollout of that version stopped. The run is
- *   over when every version is published and decided and every node serves its assignment.
+ *   over when every version is published and decided (or undecided for `decisionTimeoutMs`) and
+ *   every node serves its assignment.
  * - RollingValidator (one per consensus process, crashing with it): evaluates what it is asked to,
  *   in order, exactly as a register validator would (same downloads, digests, suite and durations),
  *   and sends its verdict to the deployer.
@@ -166,10 +167,12 @@ export class Deployer implements Agent {
     return actions;
   }
 
-  /** Over once everything is published and decided, no rollout is left, and every node serves its assignment. */
+  /** Over once everything is published and decided (or undecided for the decision timeout), no rollout is left, and every node serves its assignment. */
   private checkFinished(nowMs: number): void {
     if (this.published < this.world.stream.length || this.rollout !== undefined) return;
-    for (let i = 1; i < this.decided.length; i++) if (this.decided[i] === 0) return;
+    // A version a crashed validator leaves split is given up on after the decision timeout.
+    const timeoutMs = this.world.settings.decisionTimeoutMs;
+    for (let i = 1; i < this.decided.length; i++) if (this.decided[i] === 0 && nowMs - this.world.stream[i - 1]!.publishMs < timeoutMs) return;
     const nodes = this.world.nodes;
     for (let node = 0; node < nodes.length; node++) if (nodes[node]!.served !== this.assigned[node]) return;
     this.world.finish(nowMs);

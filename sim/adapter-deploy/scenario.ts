@@ -119,6 +119,8 @@ export const ADAPTER_DEPLOY_DEFAULTS = {
   jitterPct: 10,
   /** Agents resend an unanswered register command to the next process after this long, under faults. */
   requestTimeoutMs: 3000,
+  /** How long the last version may stay undecided before the run stops waiting for it. */
+  decisionTimeoutMs: 60_000,
 } as const;
 
 /** One version's fate. */
@@ -213,6 +215,7 @@ export function runAdapterDeploy(options: AdapterDeployOptions): AdapterDeployFi
     requestsPerSecPerNode: options.requestsPerSecPerNode ?? d.requestsPerSecPerNode,
     batchSize: integer('batch size', options.batchSize ?? Math.ceil(fleet / 10), 1, FLEET_MAX),
     batchIntervalMs: positive('batch interval (ms)', options.batchIntervalMs ?? d.batchIntervalMs, 3_600_000),
+    decisionTimeoutMs: d.decisionTimeoutMs,
   };
   if (!(settings.validationSigma >= 0 && settings.validationSigma <= 3)) throw new UsageError(`validation sigma must be from 0 to 3 (got ${settings.validationSigma})`);
   if (!(settings.requestsPerSecPerNode >= 0 && settings.requestsPerSecPerNode <= 100_000)) {

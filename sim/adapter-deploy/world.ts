@@ -29,6 +29,11 @@ export interface DeploySettings {
   readonly downloadAttemptsMax: number;
   /** Requests per second arriving at each inference node (Poisson). */
   readonly requestsPerSecPerNode: number;
+  /**
+   * How long the release manager (deployer) waits for a decision on the last version before it
+   * stops waiting: a crashed validator can leave the rest split, neither threshold reachable.
+   */
+  readonly decisionTimeoutMs: number;
   /** Rolling update: nodes per batch and the pause between batches. */
   readonly batchSize: number;
   readonly batchIntervalMs: number;
