@@ -78,7 +78,7 @@ function readFaults(file: string, validators: number): DeployFaults {
   return parseDeployFaults(text, file, validators);
 }
 
-/** The scenario options of one strategy, from the flags. */
+/** The strategies to run and the scenario options, from the simulator-mode flags. */
 export function appOptionsFromFlags(argv: Argv): { strategies: (typeof STRATEGIES)[number][]; options: Omit<AdapterDeployOptions, 'strategy'> } {
   const protocolName = stringFlag(argv, 'protocol', 'tempo');
   if (!(availableProtocols() as readonly string[]).includes(protocolName)) {
