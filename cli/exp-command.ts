@@ -24,6 +24,7 @@ import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, type Pro
 import { simFlagsOf } from '../experiments/point.js';
 import { runPoints } from '../experiments/runner.js';
 import { intFlag, stringFlag } from './options.js';
+import { describeFigures, writeFigures, type Figures } from './plot-command.js';
 import { simulationFromFlags } from './sim-command.js';
 
 type Argv = Record<string, unknown>;
@@ -138,20 +139,26 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
   const onProgress = progressBar(definition.name);
   const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
   const origin = provenance();
+  const command = `orrery exp ${name}`;
+  let figures: Figures;
   try {
     rmSync(join(out, 'points'), { recursive: true, force: true });
     mkdirSync(join(out, 'points'), { recursive: true });
     for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), pointJson(result, origin));
     const rows = tidyRows(results);
     writeFileSync(join(out, 'results.csv'), tidyCsv(rows));
-    writeFileSync(join(out, 'experiment.json'), experimentJson(definition, points, origin));
-    writeFileSync(join(out, 'summary.md'), summaryMarkdown(definition, rows, `orrery exp ${name}`, origin));
+    writeFileSync(join(out, 'experiment.json'), experimentJson(definition, points, origin, command));
+    writeFileSync(join(out, 'summary.md'), summaryMarkdown(definition, rows, command, origin));
+    figures = await writeFigures(out, definition, results, origin, command);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
+    if (code === undefined || error instanceof UsageError) throw error;
     throw new UsageError(`cannot write results to '${out}' (${code})`);
   }
-  print(`${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')} and ${points.length} files in ${join(out, 'points')}`);
+  print(
+    `${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
+      `${points.length} files in ${join(out, 'points')}, ${describeFigures(figures)}`,
+  );
 }
 
 /** `orrery exp` for an adapter-deploy experiment: the same files, with the figures of `orrery app`. */

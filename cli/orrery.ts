@@ -11,6 +11,7 @@ import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
 import { EXP_FLAGS, runExpCommand } from './exp-command.js';
+import { PLOT_FLAGS, runPlotCommand } from './plot-command.js';
 import { REGIONS_FLAGS, runRegionsCommand } from './regions-command.js';
 import { RUN_FLAGS, runRunCommand } from './run-command.js';
 import { runSimCommand, SIM_FLAGS } from './sim-command.js';
@@ -47,9 +48,15 @@ export async function main(args: string[]): Promise<void> {
     .command('run', 'run a protocol on real processes and sockets (one per replica)', (y) => y.options(RUN_FLAGS), (argv) => runRunCommand(argv, print))
     .command(
       'exp [experiment]',
-      'run a named experiment (orrery exp --list) or a definition file; writes results/<experiment>/: JSON per point, a tidy CSV, summary tables',
+      'run a named experiment (orrery exp --list) or a definition file; writes results/<experiment>/: JSON per point, a tidy CSV, summary tables, PNG plots and report.html',
       (y) => y.options(EXP_FLAGS),
       (argv) => runExpCommand(argv, print),
+    )
+    .command(
+      'plot [results-dir]',
+      "redraw an experiment's PNGs and report.html from its raw results (experiment.json, points/*.json) without running it",
+      (y) => y.options(PLOT_FLAGS),
+      (argv) => runPlotCommand(argv, print),
     )
     .command(
       'app [name]',
@@ -58,7 +65,7 @@ export async function main(args: string[]): Promise<void> {
       (argv) => runAppCommand(argv, print),
     )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, app, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, plot, app, bote or regions')
     .strict()
     .help()
     .version(false)

@@ -5,7 +5,7 @@ import { UsageError } from '../core/invariant.js';
 import { epaxosMaxFaults } from '../core/quorum.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
-import { formatStuckCommand, runStuckCommand, STUCK_COMMAND_DEFAULTS } from '../sim/scenarios/stuck-command.js';
+import { formatStuckCommand, formatStuckCommandComparison, runStuckCommand, STUCK_COMMAND_DEFAULTS, STUCK_COMMAND_HOLDS, type StuckCommandHold } from '../sim/scenarios/stuck-command.js';
 import { LIVENESS_PHASE_MS } from '../check/case.js';
 import { formatFaults } from '../sim/report.js';
 import { parseFaults, type FaultSchedule } from '../sim/faults.js';
@@ -59,7 +59,11 @@ export const SIM_FLAGS = {
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
   scenario: {
     type: 'string',
-    describe: `a scripted scenario instead of a plain run: ${SCENARIOS.join(', ')} (with --protocol, --seed, --json; --protocol all compares every leaderless protocol)`,
+    describe: `a scripted scenario instead of a plain run: ${SCENARIOS.join(', ')} (with --protocol, --seed, --hold, --json; --protocol all compares every leaderless protocol)`,
+  },
+  hold: {
+    type: 'string',
+    describe: `with --scenario stuck-command, how the command is held back: ${STUCK_COMMAND_HOLDS.join(', ')} (default ${STUCK_COMMAND_DEFAULTS.hold}; see docs/stuck-command.md)`,
   },
 } as const;
 
@@ -173,24 +177,29 @@ function runScenario(argv: Argv, scenario: string, print: (text: string) => void
   if (!(SCENARIOS as readonly string[]).includes(scenario)) {
     throw new UsageError(`unknown scenario '${scenario}'; accepted: ${SCENARIOS.join(', ')}`);
   }
-  const allowed = new Set(['scenario', 'protocol', 'seed', 'json', '_', '$0', 'help']);
+  const allowed = new Set(['scenario', 'protocol', 'seed', 'hold', 'json', '_', '$0', 'help']);
   for (const flag of Object.keys(argv)) {
     if (!allowed.has(flag) && argv[flag] !== undefined) {
-      throw new UsageError(`--${flag} does not apply to --scenario ${scenario}, which fixes its own regions and workload; it accepts --protocol, --seed and --json`);
+      throw new UsageError(`--${flag} does not apply to --scenario ${scenario}, which fixes its own regions and workload; it accepts --protocol, --seed, --hold and --json`);
     }
   }
   const name = stringFlag(argv, 'protocol', 'all');
   const protocols = name === 'all' ? availableProtocols().filter((p) => p !== 'fpaxos').map(protocolByName) : [protocolByName(name)];
   const seed = intFlag(argv, 'seed', STUCK_COMMAND_DEFAULTS.seed, 0, 2 ** 31);
-  const figures = protocols.map((protocol) => runStuckCommand({ protocol, seed }));
+  const hold = stringFlag(argv, 'hold', STUCK_COMMAND_DEFAULTS.hold);
+  if (!(STUCK_COMMAND_HOLDS as readonly string[]).includes(hold)) {
+    throw new UsageError(`unknown --hold '${hold}'; accepted: ${STUCK_COMMAND_HOLDS.join(', ')}`);
+  }
+  const figures = protocols.map((protocol) => runStuckCommand({ protocol, seed, hold: hold as StuckCommandHold }));
   if (argv['json'] === true) print(JSON.stringify(figures, null, 2));
-  else print(figures.map(formatStuckCommand).join('\n\n'));
+  else print([...figures.map(formatStuckCommand), ...(figures.length > 1 ? [formatStuckCommandComparison(figures)] : [])].join('\n\n'));
 }
 
 /** Runs `orrery sim` and prints the report. */
 export function runSimCommand(argv: Argv, print: (text: string) => void): void {
   const scenario = stringFlag(argv, 'scenario', undefined);
   if (scenario !== undefined) return runScenario(argv, scenario, print);
+  if (argv['hold'] !== undefined) throw new UsageError('--hold applies only to --scenario stuck-command');
   const { options, notes } = simulationFromFlags(argv);
   const historyFile = stringFlag(argv, 'history', undefined);
   const simulation = new Simulation(options);

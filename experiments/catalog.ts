@@ -5,7 +5,7 @@
  */
 import { DEFAULT_REGIONS } from '../cli/options.js';
 import { validateAdapterDefinition, type AdapterDeployDefinition } from './adapter-deploy.js';
-import { validateDefinition, type ExperimentDefinition, type SiteSet } from './definition.js';
+import { validateDefinition, type ExperimentDefinition, type PlotSpec, type SiteSet } from './definition.js';
 
 const AWS_5 = ['eu-west-1', 'us-west-1', 'ap-southeast-1', 'ca-central-1', 'sa-east-1'];
 const AWS_7 = [...AWS_5, 'ap-east-1', 'us-east-1'];
@@ -31,6 +31,16 @@ export const ATLAS_SITE_ORDER = [
 const SITES_AWS_5: SiteSet = { name: 'aws-5', planet: 'aws', regions: AWS_5 };
 const SITES_AWS_7: SiteSet = { name: 'aws-7', planet: 'aws', regions: AWS_7 };
 const SITES_GCP_5: SiteSet = { name: 'gcp-5', planet: 'gcp', regions: GCP_5 };
+
+/** `AWS 5 sites` from a site set. */
+function siteSetTitle(sites: SiteSet): string {
+  return `${sites.planet.toUpperCase()} ${sites.regions.length} sites`;
+}
+
+/** Bars per client site (and `all`), one per protocol and f: the mean, with a whisker up to the p99. */
+function latencyPerSite(siteSet: string, title: string): PlotSpec {
+  return { kind: 'bars', file: `latency-per-site-${siteSet}`, title, x: 'region', value: 'mean_ms', whisker: 'p99_ms', where: { site_set: siteSet } };
+}
 
 const ALL_PROTOCOLS = [
   { protocol: 'tempo', f: [1, 2] },
@@ -62,6 +72,12 @@ const F1_VS_F2: ExperimentDefinition = {
     { title: 'GCP 5 sites: mean latency per site (ms)', rows: ['label'], columns: 'region', value: 'mean_ms', where: { site_set: 'gcp-5' } },
     { title: 'GCP 5 sites: p99 latency per site (ms)', rows: ['label'], columns: 'region', value: 'p99_ms', where: { site_set: 'gcp-5' } },
   ],
+  plots: [
+    ...[SITES_AWS_5, SITES_AWS_7, SITES_GCP_5].map((sites) => latencyPerSite(sites.name, `${siteSetTitle(sites)}: latency per client site, 2% conflict (bar: mean, whisker: p99)`)),
+    ...[SITES_AWS_5, SITES_AWS_7, SITES_GCP_5].map(
+      (sites): PlotSpec => ({ kind: 'cdf', file: `cdf-${sites.name}`, title: `${siteSetTitle(sites)}: latency CDF over all client sites, 2% conflict`, where: { site_set: sites.name } }),
+    ),
+  ],
 };
 
 const FAST_PATH: ExperimentDefinition = {
@@ -83,6 +99,10 @@ const FAST_PATH: ExperimentDefinition = {
     { title: 'Mean latency (ms), r=5', rows: ['label'], columns: 'conflict_pct', value: 'mean_ms', where: { region: 'all', site_set: 'gcp-r5' } },
     { title: 'Mean latency (ms), r=7', rows: ['label'], columns: 'conflict_pct', value: 'mean_ms', where: { region: 'all', site_set: 'gcp-r7' } },
   ],
+  plots: [5, 7].flatMap((r): PlotSpec[] => [
+    { kind: 'lines', file: `fast-path-r${r}`, title: `Fast-path ratio vs conflict, r=${r} GCP sites`, x: 'conflict_pct', y: 'fast_ratio', where: { region: 'all', site_set: `gcp-r${r}` } },
+    { kind: 'lines', file: `latency-r${r}`, title: `Mean latency vs conflict, r=${r} GCP sites (whisker: p99)`, x: 'conflict_pct', y: 'mean_ms', whisker: 'p99_ms', where: { region: 'all', site_set: `gcp-r${r}` } },
+  ]).concat([{ kind: 'cdf', file: 'cdf-r5-conflict-40', title: 'Latency CDF, r=5 GCP sites, 40% conflict', where: { site_set: 'gcp-r5', conflict_pct: 40 } }]),
 };
 
 const INCREASING_SITES: ExperimentDefinition = {
@@ -98,6 +118,10 @@ const INCREASING_SITES: ExperimentDefinition = {
   tables: [
     { title: 'Mean latency (ms) over all 13 client regions', rows: ['label'], columns: 'n', value: 'mean_ms', where: { region: 'all' } },
     { title: 'p99 latency (ms) over all 13 client regions', rows: ['label'], columns: 'n', value: 'p99_ms', where: { region: 'all' } },
+  ],
+  plots: [
+    { kind: 'lines', file: 'latency-vs-sites', title: 'Mean latency over all 13 client regions as GCP sites are added, 2% conflict', x: 'n', y: 'mean_ms', where: { region: 'all' } },
+    { kind: 'lines', file: 'p99-vs-sites', title: 'p99 latency over all 13 client regions as GCP sites are added, 2% conflict', x: 'n', y: 'p99_ms', where: { region: 'all' } },
   ],
 };
 
@@ -124,6 +148,20 @@ const THROUGHPUT: ExperimentDefinition = {
     { title: 'Tail: p99.9 latency (ms), 2% conflict', rows: ['label'], columns: 'clients_per_region', value: 'p999_ms', where: { region: 'all', conflict_pct: 2 } },
     { title: 'Tail: p99.9 latency (ms), 10% conflict', rows: ['label'], columns: 'clients_per_region', value: 'p999_ms', where: { region: 'all', conflict_pct: 10 } },
   ],
+  plots: [
+    ...[2, 10].map(
+      (conflict): PlotSpec => ({
+        kind: 'lines',
+        file: `throughput-latency-${conflict}`,
+        title: `Throughput vs mean latency (whisker: p99), ${conflict}% conflict, 16–512 clients per site, CPU model`,
+        x: 'throughput_ops_per_sec',
+        y: 'mean_ms',
+        whisker: 'p99_ms',
+        where: { region: 'all', conflict_pct: conflict },
+      }),
+    ),
+    { kind: 'cdf', file: 'cdf-512-clients-2', title: 'Latency CDF at 512 clients per site, 2% conflict, CPU model', where: { conflict_pct: 2, clients_per_region: 512 } },
+  ],
 };
 
 const BOTE: ExperimentDefinition = {
@@ -142,6 +180,16 @@ const BOTE: ExperimentDefinition = {
     { title: 'Mean over client regions (ms): bote estimate next to the simulation, 2% conflict', rows: ['site_set', 'label'], values: ['bote_ms', 'mean_ms'], where: { region: 'all', conflict_pct: 2 }, delta: true },
     { title: 'Per client region (ms), 2% conflict', rows: ['site_set', 'label', 'region'], values: ['bote_ms', 'mean_ms', 'p99_ms'], where: { conflict_pct: 2 } },
   ],
+  plots: [SITES_AWS_5, SITES_GCP_5].map(
+    (sites): PlotSpec => ({
+      kind: 'bars',
+      file: `bote-${sites.name}`,
+      title: `${siteSetTitle(sites)}: closed-form estimate and simulated mean over client sites, 2% conflict`,
+      x: 'label',
+      values: ['bote_ms', 'mean_ms'],
+      where: { region: 'all', conflict_pct: 2, site_set: sites.name },
+    }),
+  ),
 };
 
 /** Every built-in experiment, validated, by name, in the order `orrery exp --list` shows them. */

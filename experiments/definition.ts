@@ -49,6 +49,8 @@ export interface ExperimentDefinition {
   readonly bote?: boolean;
   /** Tables written to `summary.md`, computed from the tidy rows. */
   readonly tables?: readonly TableSpec[];
+  /** Charts written to `<file>.png` and into `report.html`, computed from the tidy rows. */
+  readonly plots?: readonly PlotSpec[];
 }
 
 /** The columns of the tidy CSV a table may group by. */
@@ -77,11 +79,13 @@ export type ValueField = (typeof VALUE_FIELDS)[number];
  */
 export type TableSpec = PivotTable | SideBySideTable;
 
+/** Keep only the rows whose fields equal these values, or one of them when a list (compared as text). */
+export type RowFilter = Readonly<Partial<Record<GroupField, string | number | ReadonlyArray<string | number>>>>;
+
 interface TableCommon {
   readonly title: string;
   readonly rows: readonly GroupField[];
-  /** Keep only the rows whose fields equal these values, or one of them when a list (compared as text). */
-  readonly where?: Readonly<Partial<Record<GroupField, string | number | ReadonlyArray<string | number>>>>;
+  readonly where?: RowFilter;
   /** With exactly two columns: add `Δ` (second − first) and `Δ%` columns. */
   readonly delta?: boolean;
 }
@@ -96,6 +100,61 @@ export interface PivotTable extends TableCommon {
 export interface SideBySideTable extends TableCommon {
   readonly values: readonly ValueField[];
 }
+
+/**
+ * A chart of the tidy rows. Cells are averaged over seeds, like table cells.
+ * - `bars`: one group of bars per distinct `x` (e.g. `region`), one bar per distinct `series` value
+ *   with height `value` (or, with `values`, one bar per value field), and an optional whisker up to
+ *   `whisker` (e.g. p99 over a mean).
+ * - `lines`: one line per distinct `series` value through (`x`, `y`); `x` is a group field (`n`,
+ *   `conflict_pct`, …) or a value field (`throughput_ops_per_sec` for a throughput–latency curve,
+ *   where each line is ordered by clients per region).
+ * - `cdf`: the latency distribution over all client regions of each selected point, one line per
+ *   point, named by `series`.
+ */
+export type PlotSpec = BarPlot | LinePlot | CdfPlot;
+
+interface PlotCommon {
+  /** The PNG's file name without `.png`: lower-case words joined by `-`, unique in the experiment. */
+  readonly file: string;
+  readonly title: string;
+  readonly where?: RowFilter;
+}
+
+export interface BarPlot extends PlotCommon {
+  readonly kind: 'bars';
+  readonly x: GroupField;
+  /** One bar per distinct value of this field (default `label`), height `value`… */
+  readonly series?: GroupField;
+  readonly value?: ValueField;
+  /** …or one bar per value field, side by side. */
+  readonly values?: readonly ValueField[];
+  /** Draw a whisker from the top of each bar to this value (with `value` only). */
+  readonly whisker?: ValueField;
+}
+
+export interface LinePlot extends PlotCommon {
+  readonly kind: 'lines';
+  readonly x: GroupField | ValueField;
+  readonly y: ValueField;
+  /** One line per distinct value of this field; default `label`. */
+  readonly series?: GroupField;
+  /** Draw a whisker from each point up to this value. */
+  readonly whisker?: ValueField;
+}
+
+export interface CdfPlot extends PlotCommon {
+  readonly kind: 'cdf';
+  /** Names each point's line; default `label`. */
+  readonly series?: GroupField;
+}
+
+/** The kinds of plot and the fields each accepts. */
+export const PLOT_KINDS = {
+  bars: ['kind', 'file', 'title', 'where', 'x', 'series', 'value', 'values', 'whisker'],
+  lines: ['kind', 'file', 'title', 'where', 'x', 'y', 'series', 'whisker'],
+  cdf: ['kind', 'file', 'title', 'where', 'series'],
+} as const;
 
 /** One simulation to run: everything needed to reproduce it. */
 export interface Point {
@@ -134,6 +193,7 @@ const KEYS = new Set([
   'cores',
   'bote',
   'tables',
+  'plots',
 ]);
 /** Caps that keep one experiment to a size a laptop finishes. */
 export const MAX_POINTS = 5000;
@@ -223,6 +283,14 @@ export function validateDefinition(input: unknown): ExperimentDefinition {
   if (d['tables'] !== undefined) {
     list(where, 'tables', d['tables']).forEach((raw, i) => validateTable(where, `tables[${i}]`, raw));
   }
+  if (d['plots'] !== undefined) {
+    const files = new Set<string>();
+    list(where, 'plots', d['plots']).forEach((raw, i) => {
+      const file = validatePlot(where, `plots[${i}]`, raw);
+      if (files.has(file)) fail(where, `plots[${i}].file '${file}' is used twice`);
+      files.add(file);
+    });
+  }
   const definition = input as unknown as ExperimentDefinition;
   const points = expandDefinition(definition);
   if (points.length === 0) fail(where, 'expands to no points: every f is too large for every site set');
@@ -257,17 +325,60 @@ function validateTable(where: string, field: string, raw: unknown): void {
     group(`${field}.columns`, t['columns']);
     valueField(`${field}.value`, t['value']);
   }
-  if (t['where'] !== undefined) {
-    if (typeof t['where'] !== 'object' || t['where'] === null) fail(where, `${field}.where must be an object of field: value`);
-    for (const [key, value] of Object.entries(t['where'])) {
-      group(`${field}.where key`, key);
-      const values: unknown[] = Array.isArray(value) ? value : [value];
-      if (values.length === 0 || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
-        fail(where, `${field}.where.${key} must be a string, a number or a non-empty list of them`);
-      }
+  if (t['where'] !== undefined) validateFilter(where, `${field}.where`, t['where']);
+  if (t['delta'] !== undefined && typeof t['delta'] !== 'boolean') fail(where, `${field}.delta must be true or false`);
+}
+
+function validateFilter(where: string, field: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `${field} must be an object of field: value`);
+  for (const [key, accepted] of Object.entries(value)) {
+    if (!(GROUP_FIELDS as readonly string[]).includes(key)) fail(where, `${field} key must be one of ${GROUP_FIELDS.join(', ')} (got ${JSON.stringify(key)})`);
+    const values: unknown[] = Array.isArray(accepted) ? accepted : [accepted];
+    if (values.length === 0 || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
+      fail(where, `${field}.${key} must be a string, a number or a non-empty list of them`);
     }
   }
-  if (t['delta'] !== undefined && typeof t['delta'] !== 'boolean') fail(where, `${field}.delta must be true or false`);
+}
+
+/** Checks one plot spec and returns its file name. */
+function validatePlot(where: string, field: string, raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(where, `${field} must be an object with kind, file and title`);
+  const p = raw as Record<string, unknown>;
+  const kinds = Object.keys(PLOT_KINDS);
+  const kind = p['kind'];
+  if (typeof kind !== 'string' || !kinds.includes(kind)) fail(where, `${field}.kind must be one of ${kinds.join(', ')} (got ${JSON.stringify(kind)})`);
+  const accepted: readonly string[] = PLOT_KINDS[kind as keyof typeof PLOT_KINDS];
+  for (const key of Object.keys(p)) {
+    if (!accepted.includes(key)) fail(where, `${field}: unknown field '${key}' for a ${kind} plot; accepted: ${accepted.join(', ')}`);
+  }
+  const file = p['file'];
+  if (typeof file !== 'string' || !NAME.test(file)) fail(where, `${field}.file must be lower-case words joined by '-' (got ${JSON.stringify(file)})`);
+  if (file === 'report') fail(where, `${field}.file must not be 'report' (report.html is the experiment's page)`);
+  if (typeof p['title'] !== 'string' || p['title'].trim() === '') fail(where, `${field}.title must be a non-empty string`);
+  const oneOf = (name: string, value: unknown, fields: readonly string[]) => {
+    if (typeof value !== 'string' || !fields.includes(value)) fail(where, `${field}.${name} must be one of ${fields.join(', ')} (got ${JSON.stringify(value)})`);
+  };
+  const optional = (name: string, fields: readonly string[]) => {
+    if (p[name] !== undefined) oneOf(name, p[name], fields);
+  };
+  if (p['where'] !== undefined) validateFilter(where, `${field}.where`, p['where']);
+  optional('series', GROUP_FIELDS);
+  optional('whisker', VALUE_FIELDS);
+  if (kind === 'bars') {
+    oneOf('x', p['x'], GROUP_FIELDS);
+    if (p['values'] !== undefined) {
+      if (p['value'] !== undefined || p['series'] !== undefined || p['whisker'] !== undefined) {
+        fail(where, `${field}: give either values, or value (with optional series and whisker)`);
+      }
+      list(where, `${field}.values`, p['values']).forEach((v, j) => oneOf(`values[${j}]`, v, VALUE_FIELDS));
+    } else {
+      oneOf('value', p['value'], VALUE_FIELDS);
+    }
+  } else if (kind === 'lines') {
+    oneOf('x', p['x'], [...GROUP_FIELDS, ...VALUE_FIELDS]);
+    oneOf('y', p['y'], VALUE_FIELDS);
+  }
+  return file;
 }
 
 /** The largest f a protocol supports with n processes (EPaxos: what it tolerates). */

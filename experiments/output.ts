@@ -5,7 +5,7 @@
  * wall-clock figure, so re-running a definition rewrites the same bytes, except the commit when it
  * changed.
  */
-import type { ExperimentDefinition, GroupField, Point, TableSpec, ValueField } from './definition.js';
+import type { ExperimentDefinition, GroupField, Point, RowFilter, TableSpec, ValueField } from './definition.js';
 import { simCommandOf, type PointResult } from './point.js';
 
 /** Where and from what a result was produced; the CLI layer fills it (the core never calls git). */
@@ -22,8 +22,8 @@ export type TidyRow = Readonly<Record<GroupField | ValueField | 'experiment' | '
 
 /** The raw JSON of one point: provenance, seed, the full configuration, the command and the report. */
 export function pointJson(result: PointResult, provenance: Provenance): string {
-  const { point, report, boteMs } = result;
-  return `${JSON.stringify(
+  const { point, report, boteMs, latencyCdf } = result;
+  return `${compactNumberLists(JSON.stringify(
     {
       format: 'orrery-experiment-point',
       version: 1,
@@ -36,15 +36,26 @@ export function pointJson(result: PointResult, provenance: Provenance): string {
       command: simCommandOf(point),
       report,
       boteMs,
+      latencyCdf,
     },
     null,
     2,
-  )}\n`;
+  ))}\n`;
 }
 
-/** The experiment-level file: the definition, the points' ids and provenance. */
-export function experimentJson(definition: ExperimentDefinition, points: readonly Point[], provenance: Provenance): string {
-  return `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...provenance, definition, points: points.length }, null, 2)}\n`;
+/** Puts every list of plain numbers on one line, so a 102-value distribution is one line, not 104. */
+function compactNumberLists(json: string): string {
+  return json.replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`);
+}
+
+/** Reads back what {@link pointJson} wrote (the CLI checks the format first). */
+export function pointResultOf(raw: { point: Point; report: PointResult['report']; boteMs?: PointResult['boteMs']; latencyCdf?: PointResult['latencyCdf'] }): PointResult {
+  return { point: raw.point, report: raw.report, boteMs: raw.boteMs ?? null, latencyCdf: raw.latencyCdf ?? null };
+}
+
+/** The experiment-level file: the command that ran it, the definition, the number of points and provenance. */
+export function experimentJson(definition: ExperimentDefinition, points: readonly Point[], provenance: Provenance, command: string): string {
+  return `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...provenance, command, definition, points: points.length }, null, 2)}\n`;
 }
 
 /** The tidy rows of every result, in point order, regions in client-region order, then `all`. */
@@ -128,14 +139,35 @@ function formatNumber(value: number, field: ValueField): string {
   return value.toFixed(1);
 }
 
-/** A table spec rendered as Markdown from the tidy rows; values averaged over seeds. */
-export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
-  const kept = rows.filter((row) =>
-    Object.entries(spec.where ?? {}).every(([key, value]) => {
+/** The rows a `where` keeps: each named field equals the value, or one of the list (compared as text). */
+export function filterRows(rows: readonly TidyRow[], where: RowFilter | undefined): TidyRow[] {
+  return rows.filter((row) =>
+    Object.entries(where ?? {}).every(([key, value]) => {
       const accepted = (Array.isArray(value) ? value : [value]).map(String);
       return accepted.includes(String(row[key as GroupField]));
     }),
   );
+}
+
+/** A table ready to print: its title, a caption, the header and the formatted cells. */
+export interface TableData {
+  readonly title: string;
+  readonly caption: string;
+  readonly header: readonly string[];
+  readonly body: ReadonlyArray<readonly string[]>;
+}
+
+/** A table spec rendered as Markdown from the tidy rows; values averaged over seeds. */
+export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
+  const { title, caption, header, body } = tableData(spec, rows);
+  const lines = [`### ${title}`, '', caption, '', `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
+  for (const cells of body) lines.push(`| ${cells.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** A table spec computed from the tidy rows; values averaged over seeds. */
+export function tableData(spec: TableSpec, rows: readonly TidyRow[]): TableData {
+  const kept = filterRows(rows, spec.where);
   // Each row of the table gathers (column, field, value) triples; a pivot has one field and many
   // columns, a side-by-side table one column per field.
   const columns: Array<{ name: string; field: ValueField; match: (row: TidyRow) => boolean }> = [];
@@ -203,7 +235,7 @@ export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
   const withDelta = spec.delta === true && columns.length === 2;
   const header = [...spec.rows, ...columns.map((c) => c.name), ...(withDelta ? ['Δ', 'Δ%'] : [])];
   const caption = 'values' in spec ? `${spec.rows.join(' × ')}` : `${spec.value}; ${spec.rows.join(' × ')} by ${spec.columns}`;
-  const lines = [`### ${spec.title}`, '', caption, '', `| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`];
+  const body: string[][] = [];
   for (const key of rowKeys) {
     const values = columns.map((_, i) => {
       const cell = cells.get(`${key}\u0001${i}`);
@@ -216,9 +248,9 @@ export function renderTable(spec: TableSpec, rows: readonly TidyRow[]): string {
         shown.push(formatNumber(second - first, columns[1]!.field), first === 0 ? '' : `${(((second - first) / first) * 100).toFixed(1)}%`);
       } else shown.push('', '');
     }
-    lines.push(`| ${[...rowLabels.get(key)!, ...shown].join(' | ')} |`);
+    body.push([...rowLabels.get(key)!, ...shown]);
   }
-  return lines.join('\n');
+  return { title: spec.title, caption, header, body };
 }
 
 /** `summary.md`: the experiment's description, the command that made it, and its tables. */

@@ -10,12 +10,30 @@ import { makeReport, nsToMs, type SimReport } from '../sim/report.js';
 import { Simulation } from '../sim/simulation.js';
 import type { Point } from './definition.js';
 
+/**
+ * The percentiles a point's latency distribution is recorded at: every whole percent and the tail.
+ * Enough to draw a CDF, small enough to keep every point's JSON a few kilobytes.
+ */
+export const CDF_PERCENTILES: readonly number[] = [...Array.from({ length: 100 }, (_, i) => i + 1), 99.5, 99.9].sort((a, b) => a - b);
+
+/** A latency distribution: the minimum, then the latency at each of {@link CDF_PERCENTILES} (ms). */
+export interface LatencyCdf {
+  readonly minMs: number;
+  readonly percentiles: readonly number[];
+  readonly ms: readonly number[];
+}
+
 /** What a point produced. */
 export interface PointResult {
   readonly point: Point;
   readonly report: SimReport;
   /** Closed-form fast-path latency per client region in ms, when the definition asks for it. */
   readonly boteMs: Readonly<Record<string, number>> | null;
+  /**
+   * The latency distribution over all client regions; null in raw results written before it was
+   * recorded (they still plot, without CDFs).
+   */
+  readonly latencyCdf: LatencyCdf | null;
 }
 
 /** The `orrery sim` flags of a point. */
@@ -56,5 +74,10 @@ export function runPoint(point: Point): PointResult {
     boteMs = Object.fromEntries(estimates.map((e) => [e.region, nsToMs(e.latencyNs)]));
     boteMs['all'] = nsToMs(estimates.reduce((sum, e) => sum + e.latencyNs, 0) / estimates.length);
   }
-  return { point, report, boteMs };
+  const latencyCdf: LatencyCdf = {
+    minMs: nsToMs(result.latencyNs.min()),
+    percentiles: CDF_PERCENTILES,
+    ms: CDF_PERCENTILES.map((p) => nsToMs(result.latencyNs.percentile(p))),
+  };
+  return { point, report, boteMs, latencyCdf };
 }

@@ -30,7 +30,7 @@ describe('orrery CLI: bad input is one line, exit code 2, no stack trace', () =>
     [['sim', '--regions', 'us-east1', '--regions', 'us-west1'], /^orrery: --regions was given more than once; give it once$/],
     [['bote', '--regions', 'us-east1,us-west1'], /^orrery: n must be an integer from 3 to 64 \(got 2\)$/],
     [['regions', '--planet', 'aws', '--from', 'us-east1x'], /^orrery: unknown region 'us-east1x' on planet aws; known regions: af-south-1/],
-    [[], /^orrery: name a command: sim, check, calibrate, run, exp, app, bote or regions$/],
+    [[], /^orrery: name a command: sim, check, calibrate, run, exp, plot, app, bote or regions$/],
   ];
   for (const [args, message] of cases) {
     test(`orrery ${args.join(' ')}`, () => {
@@ -95,10 +95,19 @@ describe('orrery CLI: working invocations', () => {
     const [figures] = JSON.parse(run.stdout);
     expect(figures.protocol).toBe('tempo');
     expect(figures.processes).toHaveLength(5);
+    expect(figures.hold).toBe('proposal');
+    const all = orrery('sim', '--scenario', 'stuck-command', '--hold', 'replies');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('comparison (hold: replies;');
+    expect(all.stdout.split('\n').filter((line) => /^(epaxos|atlas|tempo)\s+\d+\s+\d+\//.test(line))).toHaveLength(3);
+    const badHold = orrery('sim', '--scenario', 'stuck-command', '--hold', 'nope');
+    expect(badHold.code).toBe(2);
+    expect(badHold.stderr.trim()).toBe("orrery: unknown --hold 'nope'; accepted: proposal, replies");
+    expect(orrery('sim', '--hold', 'replies').stderr.trim()).toBe('orrery: --hold applies only to --scenario stuck-command');
     const refused = orrery('sim', '--scenario', 'stuck-command', '--commands', '3');
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
-      "orrery: --commands does not apply to --scenario stuck-command, which fixes its own regions and workload; it accepts --protocol, --seed and --json",
+      "orrery: --commands does not apply to --scenario stuck-command, which fixes its own regions and workload; it accepts --protocol, --seed, --hold and --json",
     );
     expect(orrery('sim', '--scenario', 'nope').stderr.trim()).toBe("orrery: unknown scenario 'nope'; accepted: stuck-command");
   });

@@ -64,6 +64,10 @@ describe('orrery exp: an adapter-deploy experiment', () => {
     expect(bad(csv[3]!)).toBeGreaterThan(0);
     expect(a.get('summary.md')).toContain('### bad');
 
+    const plot = orrery('plot', join(dir, 'a'));
+    expect(plot.code).toBe(2);
+    expect(plot.stderr).toBe(`orrery: '${join(dir, 'a')}' holds an adapter-deploy experiment, which has no plots yet (its tables are in summary.md)\n`);
+
     const raw = JSON.parse(a.get(join('points', '2.json'))!);
     expect(raw.command).toBe('orrery app adapter-register --protocol fpaxos --strategy rolling --validators 3 --fleet 4 --versions 2 --bad-fraction 0.5 --poll-ms 500 --seed 1');
     const args = Object.entries(appFlagsOf(points[2]!)).flatMap(([flag, value]) => [`--${flag}`, value]);

@@ -45,6 +45,19 @@ describe('experiment definitions: validation names the field and what is accepte
     ['f too large everywhere', { protocols: [{ protocol: 'tempo', f: [2] }] }, /expands to no points: every f is too large for every site set$/],
     ['bad table value', { tables: [{ title: 't', rows: ['label'], columns: 'region', value: 'median' }] }, /tables\[0\]\.value must be one of mean_ms, /],
     ['table with both forms', { tables: [{ title: 't', rows: ['label'], columns: 'region', value: 'mean_ms', values: ['p99_ms'] }] }, /tables\[0\]: give either values, or columns and value$/],
+    ['unknown plot kind', { plots: [{ kind: 'pie', file: 'p', title: 't' }] }, /^experiment 'tiny': plots\[0\]\.kind must be one of bars, lines, cdf \(got "pie"\)$/],
+    ['plot field of another kind', { plots: [{ kind: 'cdf', file: 'p', title: 't', y: 'mean_ms' }] }, /plots\[0\]: unknown field 'y' for a cdf plot; accepted: kind, file, title, where, series$/],
+    ['bad plot file', { plots: [{ kind: 'cdf', file: 'My Plot', title: 't' }] }, /plots\[0\]\.file must be lower-case words joined by '-' \(got "My Plot"\)$/],
+    ['plot file used twice', { plots: [{ kind: 'cdf', file: 'p', title: 't' }, { kind: 'cdf', file: 'p', title: 'u' }] }, /plots\[1\]\.file 'p' is used twice$/],
+    ['plot named report', { plots: [{ kind: 'cdf', file: 'report', title: 't' }] }, /plots\[0\]\.file must not be 'report'/],
+    ['bad line y', { plots: [{ kind: 'lines', file: 'p', title: 't', x: 'n', y: 'n' }] }, /plots\[0\]\.y must be one of mean_ms, .* \(got "n"\)$/],
+    ['bad bar x', { plots: [{ kind: 'bars', file: 'p', title: 't', x: 'mean_ms', value: 'mean_ms' }] }, /plots\[0\]\.x must be one of site_set, .* \(got "mean_ms"\)$/],
+    [
+      'bars with values and a whisker',
+      { plots: [{ kind: 'bars', file: 'p', title: 't', x: 'label', values: ['mean_ms'], whisker: 'p99_ms' }] },
+      /plots\[0\]: give either values, or value \(with optional series and whisker\)$/,
+    ],
+    ['bad plot where', { plots: [{ kind: 'cdf', file: 'p', title: 't', where: { colour: 'red' } }] }, /plots\[0\]\.where key must be one of site_set, .* \(got "colour"\)$/],
   ];
   for (const [what, change, message] of cases) {
     test(what, () => expect(errorOf(change)).toMatch(message));
@@ -54,11 +67,12 @@ describe('experiment definitions: validation names the field and what is accepte
     expect(validateDefinition(TINY)).toEqual(TINY);
   });
 
-  test('every built-in experiment is valid and has a description and tables', () => {
+  test('every built-in experiment is valid and has a description, tables and plots', () => {
     expect([...EXPERIMENTS.keys()]).toEqual(['f1-vs-f2', 'fast-path', 'increasing-sites', 'throughput', 'bote']);
     for (const definition of EXPERIMENTS.values()) {
       expect(validateDefinition(definition)).toBe(definition);
       expect(definition.tables?.length ?? 0).toBeGreaterThan(0);
+      expect(definition.plots?.length ?? 0).toBeGreaterThan(0);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { ExperimentDefinition } from '../experiments/definition.js';
 import { expandDefinition } from '../experiments/definition.js';
@@ -31,15 +31,31 @@ const TINY: ExperimentDefinition = {
   seeds: [1, 7],
   bote: true,
   tables: [{ title: 'mean', rows: ['label'], columns: 'conflict_pct', value: 'mean_ms', where: { region: 'all' } }],
+  plots: [
+    { kind: 'bars', file: 'per-site', title: 'latency per site', x: 'region', value: 'mean_ms', whisker: 'p99_ms', where: { conflict_pct: 30 } },
+    { kind: 'lines', file: 'fast-path', title: 'fast path', x: 'conflict_pct', y: 'fast_ratio', where: { region: 'all' } },
+    { kind: 'cdf', file: 'cdf', title: 'latency CDF', where: { conflict_pct: 30, seed: 1 } },
+    { kind: 'bars', file: 'bote', title: 'estimate and simulation', x: 'label', values: ['bote_ms', 'mean_ms'], where: { region: 'all', conflict_pct: 0 } },
+  ],
 };
 
-function files(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
+const PLOT_FILES = ['per-site.png', 'fast-path.png', 'cdf.png', 'bote.png', 'report.html'];
+
+/** Every file under `dir` (by relative path) and its bytes. */
+function files(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
   for (const name of readdirSync(dir, { recursive: true }) as string[]) {
     const path = join(dir, name);
-    if (name.includes('.')) out.set(name, readFileSync(path, 'utf8'));
+    if (name.includes('.')) out.set(name, readFileSync(path));
   }
   return out;
+}
+
+/** A PNG's width and height, from its IHDR chunk. */
+function pngSize(png: Buffer): [number, number] {
+  expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
+  return [png.readUInt32BE(16), png.readUInt32BE(20)];
 }
 
 describe('orrery exp: a tiny experiment end to end', () => {
@@ -48,7 +64,7 @@ describe('orrery exp: a tiny experiment end to end', () => {
   writeFileSync(definitionFile, JSON.stringify(TINY));
   const points = expandDefinition(TINY);
 
-  test('writes raw JSON per point, a tidy CSV, a summary and the experiment file; the same bytes with 1 or 2 workers', () => {
+  test('writes raw JSON per point, a tidy CSV, a summary, the experiment file, PNGs and report.html; the same bytes with 1 or 2 workers', () => {
     const first = orrery('exp', definitionFile, '--out', join(dir, 'a'), '--workers', '1');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -59,10 +75,11 @@ describe('orrery exp: a tiny experiment end to end', () => {
     expect(second.code).toBe(0);
     const a = files(join(dir, 'a'));
     const b = files(join(dir, 'b'));
-    expect([...a.keys()].sort()).toEqual(['experiment.json', 'results.csv', 'summary.md', ...points.map((p) => join('points', `${p.id}.json`))].sort());
-    expect(b).toEqual(a);
+    expect([...a.keys()].sort()).toEqual(['experiment.json', 'results.csv', 'summary.md', ...PLOT_FILES, ...points.map((p) => join('points', `${p.id}.json`))].sort());
+    // Byte for byte, PNGs included: two processes drew the same data into the same pixels.
+    for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), name).toBe(true);
 
-    const raw = JSON.parse(a.get(join('points', '3.json'))!);
+    const raw = JSON.parse(a.get(join('points', '3.json'))!.toString('utf8'));
     expect(raw.orreryVersion).toBe(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')).version);
     expect(raw.commit).toMatch(/^([0-9a-f]{40}|unknown)$/);
     expect(raw.seed).toBe(7);
@@ -73,7 +90,24 @@ describe('orrery exp: a tiny experiment end to end', () => {
       'orrery sim --protocol fpaxos --planet aws --regions eu-west-1,us-west-1,ap-southeast-1 --client-regions eu-west-1,us-west-1,ap-southeast-1 --f 1 --conflict 30 --clients-per-region 2 --commands 6 --seed 7',
     );
 
-    const csv = a.get('results.csv')!.trimEnd().split('\n');
+    // The latency distribution over all client regions: the recorded percentiles match the report's.
+    const cdf = raw.latencyCdf;
+    expect(cdf.percentiles).toHaveLength(cdf.ms.length);
+    expect(cdf.minMs).toBe(raw.report.latencyMs.all.min);
+    for (const [p, field] of [[50, 'p50'], [95, 'p95'], [99, 'p99'], [99.9, 'p999'], [100, 'max']] as const) {
+      expect(cdf.ms[cdf.percentiles.indexOf(p)]).toBe(raw.report.latencyMs.all[field]);
+    }
+    expect([...cdf.ms].sort((x: number, y: number) => x - y)).toEqual(cdf.ms);
+
+    for (const png of PLOT_FILES.filter((name) => name.endsWith('.png'))) expect(pngSize(a.get(png)!)).toEqual([1000, 500]);
+    const html = a.get('report.html')!.toString('utf8');
+    expect(html).toContain(`commit <code>${raw.commit}</code>`);
+    expect(html).toContain('<h3>mean</h3>');
+    expect(html).toContain(raw.command);
+    // Nothing is fetched: no src or href to another origin.
+    expect(html).not.toMatch(/(src|href)="?(https?:)?\/\//);
+
+    const csv = a.get('results.csv')!.toString('utf8').trimEnd().split('\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
     // 8 points × (3 client regions + all).
     expect(csv).toHaveLength(1 + 8 * 4);
@@ -81,7 +115,38 @@ describe('orrery exp: a tiny experiment end to end', () => {
     const allRow = csv.find((line) => line.startsWith('tiny,3,') && line.includes(',all,'))!.split(',');
     expect(Number(allRow[header.indexOf('mean_ms')])).toBe(raw.report.latencyMs.all.mean);
     expect(Number(allRow[header.indexOf('commands')])).toBe(3 * 2 * 6);
-    expect(a.get('summary.md')).toContain(`Produced by \`orrery exp ${definitionFile}\``);
+    expect(a.get('summary.md')!.toString('utf8')).toContain(`Produced by \`orrery exp ${definitionFile}\``);
+  });
+
+  test('orrery plot redraws the same PNGs and report.html from the raw results alone', () => {
+    const source = files(join(dir, 'a'));
+    const copy = join(dir, 'replot');
+    for (const [name, bytes] of source) {
+      if (PLOT_FILES.includes(name)) continue;
+      mkdirSync(dirname(join(copy, name)), { recursive: true });
+      writeFileSync(join(copy, name), bytes);
+    }
+    const run = orrery('plot', copy);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`tiny: redrew 4 PNGs and ${join(copy, 'report.html')}\n`);
+    const redrawn = files(copy);
+    for (const name of PLOT_FILES) expect(redrawn.get(name)?.equals(source.get(name)!), name).toBe(true);
+  });
+
+  test('orrery plot on raw results without latency distributions draws everything else and says why the CDF is missing', () => {
+    const old = join(dir, 'old');
+    for (const [name, bytes] of files(join(dir, 'a'))) {
+      if (PLOT_FILES.includes(name)) continue;
+      mkdirSync(dirname(join(old, name)), { recursive: true });
+      const text = bytes.toString('utf8');
+      writeFileSync(join(old, name), name.startsWith('points') ? JSON.stringify({ ...JSON.parse(text), latencyCdf: undefined }) : text);
+    }
+    const run = orrery('plot', old);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^tiny: redrew 3 PNGs and .*report\.html\nnote: cdf: these raw results hold no latency distribution .*; re-run the experiment to draw it\n$/);
+    expect(existsSync(join(old, 'cdf.png'))).toBe(false);
+    expect(readFileSync(join(old, 'report.html'), 'utf8')).toContain('Not drawn: cdf: ');
   });
 
   test('a point reproduces as the orrery sim command it records', () => {
@@ -104,6 +169,10 @@ describe('orrery exp: a tiny experiment end to end', () => {
       [['exp', noProfile, '--workers', '2'], /^orrery: cannot read CPU profile '.*missing-profile\.json' \(ENOENT\); write one with 'orrery calibrate'$/],
       [['exp', badJson], /^orrery: experiment file '.*bad\.json' is not JSON: /],
       [['exp', definitionFile, '--workers', '0'], /^orrery: --workers must be an integer from 1 to 1024 \(got '0'\)$/],
+      [['plot', join(dir, 'nowhere')], /^orrery: results directory '.*nowhere' does not exist$/],
+      [['plot', dir], /^orrery: '.*' is not an experiment's results directory: it has no experiment\.json \(orrery exp <name> writes one\)$/],
+      [['plot', definitionFile], /^orrery: '.*tiny\.json' is not a directory; give an experiment's results directory, e.g\. results\/f1-vs-f2$/],
+      [['plot'], /^orrery: name an experiment's results directory, e.g. orrery plot results\/f1-vs-f2$/],
     ] as const) {
       const run = orrery(...args);
       expect(run.code).toBe(2);

@@ -8,10 +8,10 @@ import { runTempo } from './tempo-harness.js';
 describe('stuck-command scenario, Tempo', () => {
   let figures: StuckCommandFigures;
   beforeAll(() => {
-    figures = runStuckCommand({ protocol: tempo });
+    figures = runStuckCommand({ protocol: tempo, hold: 'replies' });
   });
 
-  test("Tempo runs nothing on the held command's keys while its commit is late, and runs it everywhere after", () => {
+  test("hold replies: Tempo runs nothing on the held command's keys while its commit is late, and runs it everywhere after", () => {
     expect(figures.orderViolations).toEqual([]);
     for (const p of figures.processes.filter((p) => p.process !== figures.heldProcess)) {
       // The commit reached the other processes only after their window: they ran the command after it.
@@ -30,7 +30,7 @@ describe('stuck-command scenario, Tempo', () => {
     const text = formatStuckCommand(figures);
     expect(text).toContain(`held: ${figures.heldRifl} on ${figures.heldKeys.join(',')} at process 1`);
     expect(text.split('\n').filter((line) => /^\s+[1-5]\s{2}/.test(line))).toHaveLength(5);
-    expect(text).toContain('links into it +500 ms');
+    expect(text).toContain('(hold: replies); links 2→1 3→1 4→1 5→1 +500 ms');
   });
 });
 

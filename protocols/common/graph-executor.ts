@@ -49,6 +49,11 @@ const NOT_BLOCKED = -1;
 
 interface Vertex {
   readonly info: GraphInfo;
+  /**
+   * The dependencies not known to have executed, in `info.deps` order: dropped as they execute, each
+   * at most once, so a vertex that many searches reach does not rescan a long list of executed ones.
+   */
+  readonly deps: Dot[];
   /** Tarjan's discovery index in the current search; 0 when not visited by it. */
   index: number;
   low: number;
@@ -112,12 +117,13 @@ export class GraphExecutor implements Executor<GraphInfo> {
 
   handle(info: GraphInfo, _now: Time): void {
     if (this.isExecuted(info.dot) || this.vertices.has(info.dot)) return; // a duplicate commit
-    if (this.allExecuted(info)) {
+    const pending = this.pendingDeps(info);
+    if (pending === undefined) {
       // The common case: nothing to wait for, a component of one; no vertex, no search.
       this.run(info);
     } else {
       invariant(this.vertices.size < GRAPH_VERTICES_MAX, () => `graph executor holds more than GRAPH_VERTICES_MAX=${GRAPH_VERTICES_MAX} commands`);
-      this.vertices.set(info.dot, { info, index: 0, low: 0, onStack: false, nextDep: 0, blockedOn: NOT_BLOCKED });
+      this.vertices.set(info.dot, { info, deps: pending, index: 0, low: 0, onStack: false, nextDep: 0, blockedOn: NOT_BLOCKED });
       this.retry.push(info.dot);
     }
     while (this.retry.length > 0) {
@@ -145,18 +151,45 @@ export class GraphExecutor implements Executor<GraphInfo> {
     return drained;
   }
 
-  private allExecuted(info: GraphInfo): boolean {
+  /** The dependencies of `info` that have not executed here, or undefined when there are none. */
+  private pendingDeps(info: GraphInfo): Dot[] | undefined {
     const deps = info.deps;
+    let pending: Dot[] | undefined;
     for (let i = 0; i < deps.length; i++) {
       const dep = deps[i]!;
-      if (dep !== info.dot && !this.isExecuted(dep)) return false;
+      if (dep !== info.dot && !this.isExecuted(dep)) (pending ??= []).push(dep);
     }
-    return true;
+    return pending;
   }
 
-  /** A dependency is missing when it is neither executed nor committed here. */
-  private isMissing(dot: Dot): boolean {
-    return !this.vertices.has(dot) && !this.isExecuted(dot);
+  /**
+   * Drops the dependencies of `vertex` that have executed since it last looked, keeping the order,
+   * and returns one the vertex is known to wait for: a dependency not committed here, or one a
+   * dependency is still blocked on (NOT_BLOCKED when there is none). Looking at every dependency
+   * before descending lets a search stop at a vertex's missing dependency before it walks the
+   * committed subgraph behind its other ones.
+   */
+  private compact(vertex: Vertex): Dot {
+    const deps = vertex.deps;
+    const length = deps.length;
+    let kept = 0;
+    for (let i = 0; i < length; i++) {
+      const dep = deps[i]!;
+      if (this.isExecuted(dep)) continue;
+      deps[kept++] = dep;
+      const next = this.vertices.get(dep);
+      let missing = NOT_BLOCKED;
+      if (next === undefined) missing = dep;
+      else if (next.index === 0 && next.blockedOn !== NOT_BLOCKED) missing = this.stillBlockedOn(next);
+      if (missing !== NOT_BLOCKED) {
+        // Stop looking: the rest moves down unexamined, to be compacted on a later visit.
+        if (kept <= i) deps.copyWithin(kept, i + 1);
+        deps.length = length - (i + 1 - kept);
+        return missing;
+      }
+    }
+    deps.length = kept;
+    return NOT_BLOCKED;
   }
 
   /** Tarjan's search from `root`; executes every component it completes. */
@@ -169,21 +202,31 @@ export class GraphExecutor implements Executor<GraphInfo> {
     root.onStack = true;
     stack.push(root);
     path.push(root);
+    // A root searched again (its wait is over) may still reach something missing through the dot it
+    // waited for: then there is nothing to walk.
+    const rootMissing = root.blockedOn === NOT_BLOCKED ? this.compact(root) : this.stillBlockedOrCompact(root);
+    if (rootMissing !== NOT_BLOCKED) return this.abort(root, rootMissing);
     while (path.length > 0) {
       const vertex = path[path.length - 1]!;
-      const deps = vertex.info.deps;
+      const deps = vertex.deps;
       if (vertex.nextDep < deps.length) {
         const dep = deps[vertex.nextDep++]!;
-        if (dep === vertex.info.dot || this.isExecuted(dep)) continue;
+        // Executed during this search (an earlier component of it): skip, compacted on a later visit.
+        if (this.isExecuted(dep)) continue;
         const next = this.vertices.get(dep);
         if (next === undefined) return this.abort(root, dep);
         if (next.index === 0) {
-          if (next.blockedOn !== NOT_BLOCKED && this.isMissing(next.blockedOn)) return this.abort(root, next.blockedOn);
+          if (next.blockedOn !== NOT_BLOCKED) {
+            const missing = this.stillBlockedOn(next);
+            if (missing !== NOT_BLOCKED) return this.abort(root, missing);
+          }
           next.index = next.low = nextIndex++;
           next.nextDep = 0;
           next.onStack = true;
           stack.push(next);
           path.push(next);
+          const nextMissing = this.compact(next);
+          if (nextMissing !== NOT_BLOCKED) return this.abort(root, nextMissing);
         } else if (next.onStack && next.index < vertex.low) {
           vertex.low = next.index;
         }
@@ -195,6 +238,31 @@ export class GraphExecutor implements Executor<GraphInfo> {
       else if (parent !== undefined && vertex.low < parent.low) parent.low = vertex.low;
     }
     invariant(stack.length === 0, 'graph executor: Tarjan stack not empty after a complete search');
+  }
+
+  /**
+   * The missing dot `vertex` still waits for, or NOT_BLOCKED when a search has to look again. Its
+   * `blockedOn` was missing when recorded; if that dot has since been committed and its own search
+   * stopped at another missing dot, `vertex` reaches that one through it, and so on. Each link was
+   * recorded after its vertex was committed and before its target was, so following them never loops.
+   * The vertex keeps the last target found, so the next search that reaches it takes one step.
+   */
+  private stillBlockedOn(vertex: Vertex): Dot {
+    let missing = vertex.blockedOn;
+    for (;;) {
+      const through = this.vertices.get(missing);
+      if (through === undefined) break;
+      if (through.blockedOn === NOT_BLOCKED) return NOT_BLOCKED;
+      missing = through.blockedOn;
+    }
+    if (this.isExecuted(missing)) return NOT_BLOCKED;
+    vertex.blockedOn = missing;
+    return missing;
+  }
+
+  private stillBlockedOrCompact(vertex: Vertex): Dot {
+    const missing = this.stillBlockedOn(vertex);
+    return missing !== NOT_BLOCKED ? missing : this.compact(vertex);
   }
 
   /** The search reached `missing`: everything still on the stack waits for it, and so does the root. */

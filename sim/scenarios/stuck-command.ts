@@ -10,18 +10,19 @@
  *
  * 1. The held command C is the `heldCommand`-th command of process 1's client: the same command (same
  *    rifl and keys) for every protocol. A fault-free probe run gives its submission time.
- * 2. The same run again, with every link INTO process 1 slowed by `holdMs` from C's submission until
- *    C completed in the probe. C's proposal goes out on time and the fast-quorum members answer on
- *    time, but their answers reach the coordinator `holdMs` late, so C's commit reaches every process
- *    about `holdMs` late. Process 1's outgoing links stay normal: what it already voted or decided
- *    (Tempo's detached votes included) keeps flowing. (Slowing its outgoing links instead, as an
- *    earlier version did, also holds back the coordinator's detached votes, which every Tempo majority
- *    needs, since every majority intersects C's fast quorum: that measures a slow voter, not a held
- *    commit.)
- * 3. Figures per process over the hold `[C submitted, C submitted + holdMs)`, against the probe:
- *    executions on C's keys and on other keys; commands concurrent with C (submitted before C executed
- *    anywhere, still running when it was submitted) that executed before C; commands that executed
- *    before C on its keys yet only after the hold (they waited for a command ordered after them).
+ * 2. The same run again with C held back, in one of two ways (`hold`):
+ *    - `proposal` (the default): process 1's links to every process but its closest are slowed by
+ *      `holdMs` for the messages it sends right after C's submission, so C's proposal reaches its
+ *      closest process on time and everyone else `holdMs` late; its commit is that much later. The
+ *      closest process is in the other processes' quorums, so commands proposed there after C
+ *      learn of C (a dependency, or a timestamp above C's proposal) while C cannot commit.
+ *    - `replies`: every link INTO process 1 is slowed by `holdMs` from C's submission until C
+ *      completed in the probe. C's proposal goes out on time and every fast-quorum member proposes a
+ *      timestamp for it at once, but their answers reach the coordinator late.
+ * 3. Figures per process over the hold (from when the process executed C in the probe, for holdMs),
+ *    against the probe: executions on C's keys and on other keys; commands concurrent with C
+ *    (submitted before C executed anywhere, still running when it was submitted) that executed before
+ *    C; commands that executed before C on its keys yet only after the hold.
  *
  * What to expect, and what the figures show, is in docs/stuck-command.md.
  */
@@ -31,6 +32,8 @@ import { formatRifl, makeRifl, type ProcessId, type Rifl } from '../../core/ids.
 import { invariant, UsageError } from '../../core/invariant.js';
 import type { ProtocolDefinition } from '../../core/process.js';
 import { ExecutionOrderMonitor, writeLookupFrom } from '../../check/order.js';
+import { TempoStabilityMonitor } from '../../check/tempo-stability.js';
+import type { TempoInfo } from '../../protocols/tempo/messages.js';
 import { builtInPlanet } from '../planet.js';
 import { Simulation, type HistoryEntry, type SimulationResult } from '../simulation.js';
 import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../workload.js';
@@ -54,11 +57,26 @@ export interface StuckCommandOptions {
   readonly workload?: Partial<WorkloadOptions>;
   /** Extra configuration (e.g. tempoDetachedIntervalMs); n and f are fixed at 5 and 1. */
   readonly config?: Partial<Config>;
+  /** What is held back: see {@link StuckCommandHold}. */
+  readonly hold?: StuckCommandHold;
 }
+
+/**
+ * How the held command's commit is held back.
+ * - `proposal`: the held command's proposal reaches the coordinator's closest process on time and
+ *   every other process `holdMs` late (the coordinator's links to them are slowed while it sends it).
+ * - `replies`: the proposal goes out on time, the answers reach the coordinator `holdMs` late.
+ */
+export type StuckCommandHold = 'proposal' | 'replies';
+export const STUCK_COMMAND_HOLDS: readonly StuckCommandHold[] = ['proposal', 'replies'];
+
+/** The `proposal` hold slows the coordinator's links for messages it sends this soon after the submission. */
+const PROPOSAL_SEND_WINDOW_MS = 2;
 
 /** Defaults: two keys per command over 16 shared keys, eight clients per region but process 1's. */
 export const STUCK_COMMAND_DEFAULTS = {
   seed: 1,
+  hold: 'proposal' as StuckCommandHold,
   holdMs: 500,
   heldCommand: 3,
   clientsPerRegion: 8,
@@ -99,7 +117,9 @@ export interface StuckCommandFigures {
   readonly heldProcess: ProcessId;
   readonly heldRifl: string;
   readonly heldKeys: readonly string[];
-  /** Messages into the held process sent in [holdStartMs, holdEndMs) take holdMs more. */
+  readonly hold: StuckCommandHold;
+  /** The slowed links, `from→to`: messages on them sent in [holdStartMs, holdEndMs) take holdMs more. */
+  readonly slowedLinks: readonly string[];
   readonly holdStartMs: number;
   readonly holdMs: number;
   readonly holdEndMs: number;
@@ -114,6 +134,8 @@ export interface StuckCommandFigures {
   readonly processes: readonly StuckCommandProcessFigures[];
   /** Execution-order violations found (a correct protocol has none). */
   readonly orderViolations: readonly string[];
+  /** Tempo only: stability-soundness violations (check/tempo-stability.ts) with the hold; empty otherwise. */
+  readonly stabilityViolations: readonly string[];
 }
 
 interface Execution {
@@ -126,6 +148,7 @@ interface Run {
   readonly result: SimulationResult;
   readonly executions: Execution[][];
   readonly monitor: ExecutionOrderMonitor;
+  readonly stability: TempoStabilityMonitor | undefined;
 }
 
 /** Runs the scenario for `options.protocol` and returns its figures. */
@@ -147,6 +170,7 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
   const run = (slowLinks: SlowLink[]): Run => {
     const executions: Execution[][] = Array.from({ length: n }, () => []);
     const monitor = new ExecutionOrderMonitor();
+    const stability = options.protocol.name === 'tempo' ? new TempoStabilityMonitor(n) : undefined;
     const result = new Simulation({
       protocol: options.protocol,
       config,
@@ -163,9 +187,10 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
           executions[process - 1]!.push({ timeMs, rifl: result.rifl, key: result.key });
           monitor.onExecuted(process, result.rifl, result.key);
         },
+        ...(stability === undefined ? {} : { onInfo: (process: ProcessId, info: unknown) => stability.onInfo(process, info as TempoInfo) }),
       },
     }).run();
-    return { result, executions, monitor };
+    return { result, executions, monitor, stability };
   };
 
   const probe = run([]);
@@ -175,8 +200,23 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
   const heldKeys = held.command.keys.map((keyOps) => keyOps.key);
   const holdStartMs = held.invokeMs;
   const holdEndMs = held.completeMs;
-  const into = STUCK_COMMAND_REGIONS.map((_, index) => index + 1).filter((from) => from !== heldProcess);
-  const faulty = run(into.map((from) => ({ from, to: heldProcess, extraMs: holdMs, fromMs: holdStartMs, untilMs: holdEndMs })));
+  const others = STUCK_COMMAND_REGIONS.map((_, index) => index + 1).filter((process) => process !== heldProcess);
+  const hold = options.hold ?? STUCK_COMMAND_DEFAULTS.hold;
+  let slowLinks: SlowLink[];
+  if (hold === 'replies') {
+    slowLinks = others.map((from) => ({ from, to: heldProcess, extraMs: holdMs, fromMs: holdStartMs, untilMs: holdEndMs }));
+  } else {
+    const planet = builtInPlanet('gcp');
+    const heldRegion = STUCK_COMMAND_REGIONS[heldProcess - 1]!;
+    const closest = others.reduce((best, process) =>
+      planet.rttMs(heldRegion, STUCK_COMMAND_REGIONS[process - 1]!) < planet.rttMs(heldRegion, STUCK_COMMAND_REGIONS[best - 1]!) ? process : best,
+    );
+    slowLinks = others
+      .filter((to) => to !== closest)
+      .map((to) => ({ from: heldProcess, to, extraMs: holdMs, fromMs: holdStartMs, untilMs: holdStartMs + PROPOSAL_SEND_WINDOW_MS }));
+  }
+  const faulty = run(slowLinks);
+  const slowWindowEndMs = slowLinks[0]!.untilMs;
 
   const faultyHistory = faulty.result.history!;
   const heldAgain = faultyHistory.find((entry) => entry.rifl === heldRifl);
@@ -255,9 +295,11 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
     heldProcess,
     heldRifl: formatRifl(heldRifl),
     heldKeys,
+    hold,
+    slowedLinks: slowLinks.map((link) => `${link.from}→${link.to!}`),
     holdStartMs,
     holdMs,
-    holdEndMs,
+    holdEndMs: slowWindowEndMs,
     heldLatencyMsBaseline: held.completeMs - held.invokeMs,
     heldLatencyMs: heldAgain.completeMs - heldAgain.invokeMs,
     completedDuringHoldBaseline: completedDuring(probe.result.history!),
@@ -265,6 +307,7 @@ export function runStuckCommand(options: StuckCommandOptions): StuckCommandFigur
     concurrent: concurrent.size,
     processes,
     orderViolations: faulty.monitor.violations(writeLookupFrom(faultyHistory.map((entry) => entry.command))),
+    stabilityViolations: faulty.stability?.violations() ?? [],
   };
 }
 
@@ -274,8 +317,8 @@ export function formatStuckCommand(figures: StuckCommandFigures): string {
   const pair = (value: number, baseline: number) => `${value}/${baseline}`;
   const lines = [
     `stuck-command: ${figures.protocol}, n=${figures.n} f=${figures.f}, seed ${figures.seed}`,
-    `held: ${figures.heldRifl} on ${figures.heldKeys.join(',')} at process ${figures.heldProcess}; links into it +${figures.holdMs} ms ` +
-      `for messages sent ${ms(figures.holdStartMs)}..${ms(figures.holdEndMs)} ms`,
+    `held: ${figures.heldRifl} on ${figures.heldKeys.join(',')} at process ${figures.heldProcess} (hold: ${figures.hold}); ` +
+      `links ${figures.slowedLinks.join(' ')} +${figures.holdMs} ms for messages sent ${ms(figures.holdStartMs)}..${ms(figures.holdEndMs)} ms`,
     `held command latency: ${ms(figures.heldLatencyMs)} ms (without the hold ${ms(figures.heldLatencyMsBaseline)} ms)`,
     `replies during the hold: ${figures.completedDuringHold} (without the hold ${figures.completedDuringHoldBaseline})`,
     `commands concurrent with the held one: ${figures.concurrent}`,
@@ -292,5 +335,35 @@ export function formatStuckCommand(figures: StuckCommandFigures): string {
     );
   }
   lines.push(figures.orderViolations.length === 0 ? 'execution order: agrees at every process' : `execution order VIOLATED: ${figures.orderViolations.join('; ')}`);
+  if (figures.protocol === 'tempo') {
+    lines.push(figures.stabilityViolations.length === 0 ? 'stability soundness: holds' : `stability soundness VIOLATED: ${figures.stabilityViolations.join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+/** One line per protocol: what processes other than the held command's coordinator executed during the hold. */
+export function formatStuckCommandComparison(runs: readonly StuckCommandFigures[]): string {
+  const lines = [
+    `comparison (hold: ${runs[0]?.hold ?? '-'}; executions summed over processes other than the coordinator, with the hold / without)`,
+    'protocol  held-latency-ms  executed-during-hold         on-held-keys  replies-during-hold',
+  ];
+  for (const run of runs) {
+    let executed = 0;
+    let baseline = 0;
+    let onHeld = 0;
+    let onHeldBaseline = 0;
+    for (const p of run.processes) {
+      if (p.process === run.heldProcess) continue;
+      executed += p.executedOnHeldKeysDuringHold + p.executedOnOtherKeysDuringHold;
+      baseline += p.baselineOnHeldKeysDuringHold + p.baselineOnOtherKeysDuringHold;
+      onHeld += p.executedOnHeldKeysDuringHold;
+      onHeldBaseline += p.baselineOnHeldKeysDuringHold;
+    }
+    const percent = baseline === 0 ? '-' : `${Math.round((100 * executed) / baseline)}%`;
+    lines.push(
+      `${run.protocol.padEnd(8)}  ${run.heldLatencyMs.toFixed(0).padStart(15)}  ${`${executed}/${baseline} (${percent})`.padEnd(27)}  ` +
+        `${`${onHeld}/${onHeldBaseline}`.padStart(12)}  ${`${run.completedDuringHold}/${run.completedDuringHoldBaseline}`.padStart(19)}`,
+    );
+  }
   return lines.join('\n');
 }
