@@ -1,14 +1,16 @@
 /**
  * A worker thread that owns one executor shard (run by piscina, one thread per shard, so the shard's
- * state stays in this module between tasks). Each task is a batch of infos for this shard, in order;
- * the answer is the partial results and the infos the shard addresses to other shards, both in the
- * order produced. The main thread routes the latter with the protocol's `shardOf`.
+ * state stays in this module between tasks). Each task is a batch of infos for this shard in the
+ * protocol's binary layout (runtime/shard-channel.ts), in order; the answer, in the same layout, holds
+ * the partial results and the infos the shard addresses to shards, both in the order produced. The
+ * main thread routes the latter to their shards.
  */
 import { move, workerData } from 'piscina';
-import { connectionCodec } from './codec.js';
 import type { Config } from '../core/config.js';
-import type { ExecutionResult, Executor } from '../core/process.js';
+import { invariant } from '../core/invariant.js';
 import { protocolByName } from '../protocols/index.js';
+import { shardCodecFor } from './shard-channel.js';
+import { threadCpuMs } from './thread-cpu.js';
 
 /** What the main thread tells a shard worker once, at start. */
 export interface ShardWorkerData {
@@ -18,32 +20,33 @@ export interface ShardWorkerData {
   readonly shard: number;
 }
 
-/**
- * One batch of infos for this shard, msgpack-encoded and transferred (structured cloning of many
- * small objects costs several times more than msgpackr on both sides; see docs/runtime.md).
- */
-export interface ShardTask {
-  readonly infos: Uint8Array;
-  readonly now: number;
-}
-
-/** The answer, encoded the same way: `{ results, shardInfos }`. */
-export interface ShardAnswer {
-  readonly results: readonly ExecutionResult[];
-  readonly shardInfos: readonly unknown[];
+/** What a shard thread has spent so far (for benchmarks: see `ExecutorPool.threadStats`). */
+export interface ShardThreadStats {
+  /** The thread's CPU time in ms, where the platform says (Linux); see runtime/thread-cpu.ts. */
+  readonly cpuMs: number | undefined;
+  /** Wall-clock ms spent inside tasks (decode, execute, encode); includes time the OS ran others. */
+  readonly taskMs: number;
+  readonly tasks: number;
+  /** The thread's event-loop active time in ms. */
+  readonly activeMs: number;
 }
 
 const data = workerData as ShardWorkerData;
-// Tasks reach this thread in the order the main thread encoded them, and answers leave in order, so
-// each direction can use a per-stream codec (records: structures sent once, fast objects decoded).
-const taskCodec = connectionCodec();
-const answerCodec = connectionCodec();
-const executor: Executor<unknown> = protocolByName(data.protocol).createExecutor(data.process, data.config, data.shard);
+const codec = shardCodecFor(data.protocol);
+invariant(codec !== undefined, () => `${data.protocol} has no executor shard layout; its executor runs inline`);
+const runner = codec.createRunner(protocolByName(data.protocol).createExecutor(data.process, data.config, data.shard));
+let taskMs = 0;
+let tasks = 0;
 
-export default function runShardTask(task: ShardTask): Uint8Array {
-  const infos = taskCodec.decode(task.infos) as unknown[];
-  for (const info of infos) executor.handle(info, task.now);
-  const answer: ShardAnswer = { results: executor.drain(), shardInfos: executor.drainShardInfos?.() ?? [] };
-  // msgpackr encodes into a buffer it reuses: copy out, then transfer the copy.
-  return move(new Uint8Array(answerCodec.encode(answer))) as Uint8Array;
+export default function runShardTask(task: Uint8Array): Uint8Array {
+  const start = performance.now();
+  const answer = runner.run(task);
+  taskMs += performance.now() - start;
+  tasks++;
+  return move(answer) as Uint8Array;
+}
+
+/** Piscina's named task `stats`: what this thread has spent so far. */
+export function stats(): ShardThreadStats {
+  return { cpuMs: threadCpuMs(), taskMs, tasks, activeMs: performance.eventLoopUtilization().active };
 }

@@ -26,6 +26,7 @@ import { sortByDistance } from '../core/quorum.js';
 import { protocolByName } from '../protocols/index.js';
 import type { Cluster } from './cluster.js';
 import { ExecutorPool } from './executor-pool.js';
+import { shardCodecFor } from './shard-channel.js';
 import { FailureDetector, type FailureDetectorOptions, type SuspicionEvent } from './failure-detector.js';
 import { frameCheck, plainMessageCheck, protocolMessageCheck, type WireFrame } from './schema.js';
 import { BatchWriter, nowMs, readFrames, type Log } from './transport.js';
@@ -113,13 +114,12 @@ export class ReplicaHost {
     const process = this.protocol.createProcess(id, config);
     const shardOf = this.protocol.shardOf;
     let executors: Executor<unknown>[];
-    if (spec.workerShards > 0 && shardOf !== undefined) {
+    if (spec.workerShards > 0 && shardOf !== undefined && shardCodecFor(spec.protocol) !== undefined) {
       this.pool = new ExecutorPool({
         protocol: spec.protocol,
         process: id,
         config,
         shards: spec.workerShards,
-        shardOf,
         onResults: (results) => {
           this.replica.deliverResults(results);
           this.flush(this.replica.drain());
@@ -129,7 +129,9 @@ export class ReplicaHost {
       });
       executors = this.pool.executors();
     } else {
-      if (spec.workerShards > 0) log(`${spec.protocol}'s executor cannot be split by key; it runs inline`);
+      if (spec.workerShards > 0) {
+        log(shardOf === undefined ? `${spec.protocol}'s executor cannot be split by key; it runs inline` : `${spec.protocol}'s executor has no worker-thread layout (runtime/shard-channel.ts); it runs inline`);
+      }
       const shards = shardOf === undefined ? 1 : config.executorShards;
       executors = Array.from({ length: shards }, (_, shard) => this.protocol.createExecutor(id, config, shard));
     }

@@ -52,23 +52,30 @@ export function planTempoLoad(options: TempoLoadOptions): TempoLoadPlan {
 /** The infos, in chunks, in the order the executors must receive them. */
 export function* tempoLoad(options: TempoLoadOptions | TempoLoadPlan): Generator<TempoInfo[]> {
   const plan = 'firstKey' in options ? options : planTempoLoad(options);
-  const lastClock = new Map<string, number>();
+  // By key index, not by name: a Map of 100,000 names would cost this generator more than the
+  // benchmarked path's own per-command work on the main thread.
+  const lastClock = new Float64Array(plan.options.keys);
   let chunk: TempoInfo[] = [];
   const { keyNames } = plan;
   for (let i = 0; i < plan.options.commands; i++) {
     const clock = i + 1;
-    const first = keyNames[plan.firstKey[i]!]!;
+    const firstIndex = plan.firstKey[i]!;
+    const secondIndex = plan.secondKey[i]!;
+    const first = keyNames[firstIndex]!;
     let keys = [first];
-    if (plan.secondKey[i]! >= 0) {
-      const second = keyNames[plan.secondKey[i]!]!;
+    let indices = [firstIndex];
+    if (secondIndex >= 0) {
+      const second = keyNames[secondIndex]!;
       keys = first < second ? [first, second] : [second, first];
+      indices = first < second ? [firstIndex, secondIndex] : [secondIndex, firstIndex];
     }
     const { n, chunk: chunkSize } = plan.options;
     const dot = makeDot(1 + (i % n), Math.floor(i / n) + 1);
     const rifl = makeRifl(1 + (i % 1000), Math.floor(i / 1000) + 1);
-    for (const key of keys) {
-      const start = (lastClock.get(key) ?? 0) + 1;
-      lastClock.set(key, clock);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      const start = lastClock[indices[k]!]! + 1;
+      lastClock[indices[k]!] = clock;
       const votes: Vote[] = [];
       for (let by = 1; by <= n; by++) votes.push({ key, by, start, end: clock });
       const info: Committed = { type: 'Committed', key, dot, clock, rifl, ops: [{ op: 'put', value: `v${i}` }], keys, votes };

@@ -60,7 +60,6 @@ async function pooledRun(shards: number): Promise<ExecutionResult[]> {
     process: 1,
     config,
     shards,
-    shardOf: (info, count) => tempoShardOf(info as TempoInfo, count),
     onResults: (results) => {
       replica.deliverResults(results);
       if (executed.length === expected) finish();

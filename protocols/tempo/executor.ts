@@ -139,20 +139,38 @@ export class TableExecutor implements Executor<TempoInfo> {
     return state;
   }
 
+  /**
+   * Exactly `handle` of the Committed info with these fields, its votes given flat: `by, start, end`
+   * per vote, `voteCount` votes, all on `key`. For a host that decodes infos from bytes (the worker
+   * threads' codec, runtime/tempo-shard-codec.ts), which would otherwise build an info and its vote
+   * objects only for them to be taken apart here.
+   */
+  handleCommittedFields(key: Key, dot: Dot, clock: number, rifl: Rifl, ops: readonly Op[], keys: readonly Key[], votes: ArrayLike<number>, voteCount: number): void {
+    const state = this.state(key);
+    this.observer?.onCommitted?.(key, dot, clock, state.votes.stable());
+    const table = state.votes;
+    for (let i = 0; i < voteCount * 3; i += 3) table.add(votes[i]!, votes[i + 1]!, votes[i + 2]!);
+    this.enqueue(key, state, { dot, clock, rifl, ops, keys, announced: false });
+  }
+
   private handleCommitted(info: Committed): void {
     const state = this.state(info.key);
     this.observer?.onCommitted?.(info.key, info.dot, info.clock, state.votes.stable());
     this.addVotes(state, info.key, info.votes);
+    this.enqueue(info.key, state, { dot: info.dot, clock: info.clock, rifl: info.rifl, ops: info.ops, keys: info.keys, announced: false });
+  }
+
+  /** Queues a committed part in (clock, dot) order and runs what is ready. */
+  private enqueue(key: Key, state: KeyState, entry: Entry): void {
     const queue = state.queue;
-    invariant(queue.length < QUEUE_MAX, () => `key ${info.key} has more than ${QUEUE_MAX} committed commands waiting`);
-    const entry: Entry = { dot: info.dot, clock: info.clock, rifl: info.rifl, ops: info.ops, keys: info.keys, announced: false };
+    invariant(queue.length < QUEUE_MAX, () => `key ${key} has more than ${QUEUE_MAX} committed commands waiting`);
     // Commits arrive mostly in timestamp order: search from the tail.
     let index = queue.length;
-    while (index > 0 && !before(queue[index - 1]!, info.clock, info.dot)) index--;
-    invariant(index === queue.length || queue[index]!.dot !== info.dot, () => `dot ${formatDot(info.dot)} committed twice on key ${info.key}`);
+    while (index > 0 && !before(queue[index - 1]!, entry.clock, entry.dot)) index--;
+    invariant(index === queue.length || queue[index]!.dot !== entry.dot, () => `dot ${formatDot(entry.dot)} committed twice on key ${key}`);
     if (index === queue.length) queue.push(entry);
     else queue.splice(index, 0, entry);
-    this.run(info.key, state);
+    this.run(key, state);
   }
 
   private handleDetached(info: Detached): void {
@@ -214,8 +232,12 @@ export class TableExecutor implements Executor<TempoInfo> {
 
 /** The shard that owns an info's key: FNV-1a of the key, modulo the shard count. */
 export function tempoShardOf(info: TempoInfo, shards: number): ShardId {
+  return tempoShardOfKey(info.key, shards);
+}
+
+/** The shard that owns `key` (see {@link tempoShardOf}). */
+export function tempoShardOfKey(key: Key, shards: number): ShardId {
   if (shards === 1) return 0;
-  const key = info.key;
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
