@@ -7,7 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/invariant.js';
-import { EXPERIMENTS } from '../experiments/catalog.js';
+import {
+  adapterPointJson,
+  adapterSummaryMarkdown,
+  adapterTidyCsv,
+  adapterTidyRows,
+  describeAdapterDefinition,
+  expandAdapterDefinition,
+  isAdapterDefinition,
+  validateAdapterDefinition,
+  type AdapterDeployDefinition,
+} from '../experiments/adapter-deploy.js';
+import { ADAPTER_EXPERIMENTS, EXPERIMENTS } from '../experiments/catalog.js';
 import { expandDefinition, validateDefinition, type ExperimentDefinition } from '../experiments/definition.js';
 import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, type Provenance } from '../experiments/output.js';
 import { simFlagsOf } from '../experiments/point.js';
@@ -57,10 +68,16 @@ export function describeExperiments(): string {
       ].join('\n'),
     );
   }
+  for (const definition of ADAPTER_EXPERIMENTS.values()) blocks.push(describeAdapterDefinition(definition));
   return blocks.join('\n\n');
 }
 
-function loadDefinition(name: string): ExperimentDefinition {
+/** Every built-in experiment's name, in `--list` order. */
+function experimentNames(): string[] {
+  return [...EXPERIMENTS.keys(), ...ADAPTER_EXPERIMENTS.keys()];
+}
+
+function loadDefinition(name: string): ExperimentDefinition | AdapterDeployDefinition {
   if (name.endsWith('.json')) {
     let text: string;
     try {
@@ -74,10 +91,10 @@ function loadDefinition(name: string): ExperimentDefinition {
     } catch (error) {
       throw new UsageError(`experiment file '${name}' is not JSON: ${(error as Error).message}`);
     }
-    return validateDefinition(parsed);
+    return isAdapterDefinition(parsed) ? validateAdapterDefinition(parsed) : validateDefinition(parsed);
   }
-  const found = EXPERIMENTS.get(name);
-  if (found === undefined) throw new UsageError(`unknown experiment '${name}'; accepted: ${[...EXPERIMENTS.keys()].join(', ')}, or a definition file ending in .json`);
+  const found = EXPERIMENTS.get(name) ?? ADAPTER_EXPERIMENTS.get(name);
+  if (found === undefined) throw new UsageError(`unknown experiment '${name}'; accepted: ${experimentNames().join(', ')}, or a definition file ending in .json`);
   return found;
 }
 
@@ -108,11 +125,12 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
   }
   const name = stringFlag(argv, 'experiment', undefined);
   if (name === undefined) {
-    throw new UsageError(`name one experiment: ${[...EXPERIMENTS.keys()].join(', ')}, or a definition file ending in .json (see orrery exp --list)`);
+    throw new UsageError(`name one experiment: ${experimentNames().join(', ')}, or a definition file ending in .json (see orrery exp --list)`);
   }
   const definition = loadDefinition(name);
   const out = stringFlag(argv, 'out', join('results', definition.name));
   const workers = intFlag(argv, 'workers', 0, 1, 1024);
+  if ('kind' in definition) return runAdapterExperiment(definition, name, out, workers, print);
   const points = expandDefinition(definition);
   // Build every point's simulation options here, in the main thread, so that a user mistake a
   // definition cannot catch (a missing CPU profile) is a one-line usage error, not a worker's crash.
@@ -141,4 +159,27 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
     `${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
       `${points.length} files in ${join(out, 'points')}, ${describeFigures(figures)}`,
   );
+}
+
+/** `orrery exp` for an adapter-deploy experiment: the same files, with the figures of `orrery app`. */
+async function runAdapterExperiment(definition: AdapterDeployDefinition, name: string, out: string, workers: number, print: (text: string) => void): Promise<void> {
+  const points = expandAdapterDefinition(definition);
+  const started = Date.now();
+  const onProgress = progressBar(definition.name);
+  const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
+  const origin = provenance();
+  try {
+    rmSync(join(out, 'points'), { recursive: true, force: true });
+    mkdirSync(join(out, 'points'), { recursive: true });
+    for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), adapterPointJson(result, origin));
+    const rows = adapterTidyRows(results);
+    writeFileSync(join(out, 'results.csv'), adapterTidyCsv(rows));
+    writeFileSync(join(out, 'experiment.json'), `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...origin, definition, points: points.length }, null, 2)}\n`);
+    writeFileSync(join(out, 'summary.md'), adapterSummaryMarkdown(definition, rows, `orrery exp ${name}`, origin));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new UsageError(`cannot write results to '${out}' (${code})`);
+  }
+  print(`${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')} and ${points.length} files in ${join(out, 'points')}`);
 }

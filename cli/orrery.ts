@@ -6,7 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
-import { APP_RUNTIME_FLAGS, runAdapterRuntime } from './app-runtime.js';
+import { APP_FLAGS, APPS, runAppCommand } from './app-command.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
 import { CHECK_FLAGS, runCheckCommand } from './check-command.js';
@@ -59,17 +59,13 @@ export async function main(args: string[]): Promise<void> {
       (argv) => runPlotCommand(argv, print),
     )
     .command(
-      'app <name>',
-      'run a replicated application: adapter-register (--runtime: a real deployment on this machine)',
-      (y) => y.positional('name', { type: 'string', describe: 'the application: adapter-register' }).options(APP_RUNTIME_FLAGS),
-      (argv) => {
-        if (argv.name !== 'adapter-register') throw new UsageError(`unknown application '${String(argv.name)}'; accepted: adapter-register`);
-        if (argv.runtime !== true) throw new UsageError('orrery app adapter-register needs --runtime in this build');
-        return runAdapterRuntime(argv, print);
-      },
+      'app [name]',
+      `a replicated application end to end: ${APPS.join(', ')} in the simulator (the register against a rolling update), or --runtime as real processes`,
+      (y) => y.positional('name', { type: 'string', describe: `the application: ${APPS.join(', ')}` }).options(APP_FLAGS),
+      (argv) => runAppCommand(argv, print),
     )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
-    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, plot, bote or regions')
+    .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, plot, app, bote or regions')
     .strict()
     .help()
     .version(false)

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/invariant.js';
 import { chartModels } from '../experiments/charts.js';
+import { isAdapterDefinition } from '../experiments/adapter-deploy.js';
 import { validateDefinition, type ExperimentDefinition } from '../experiments/definition.js';
 import { pointResultOf, tidyRows, type Provenance } from '../experiments/output.js';
 import type { PointResult } from '../experiments/point.js';
@@ -92,6 +93,9 @@ export function loadResults(dir: string): { definition: ExperimentDefinition; pr
   }
   const experiment = readJson(experimentFile, 'experiment file') as Record<string, unknown>;
   if (experiment['format'] !== 'orrery-experiment') throw new UsageError(`'${experimentFile}' is not an orrery experiment file (format ${JSON.stringify(experiment['format'])})`);
+  if (isAdapterDefinition(experiment['definition'])) {
+    throw new UsageError(`'${dir}' holds an adapter-deploy experiment, which has no plots yet (its tables are in summary.md)`);
+  }
   const definition = validateDefinition(experiment['definition']);
   const pointsDir = join(dir, 'points');
   const files = existsSync(pointsDir) ? readdirSync(pointsDir).filter((name) => name.endsWith('.json')).sort() : [];

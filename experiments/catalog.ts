@@ -4,6 +4,7 @@
  * sizes.
  */
 import { DEFAULT_REGIONS } from '../cli/options.js';
+import { validateAdapterDefinition, type AdapterDeployDefinition } from './adapter-deploy.js';
 import { validateDefinition, type ExperimentDefinition, type PlotSpec, type SiteSet } from './definition.js';
 
 const AWS_5 = ['eu-west-1', 'us-west-1', 'ap-southeast-1', 'ca-central-1', 'sa-east-1'];
@@ -194,4 +195,31 @@ const BOTE: ExperimentDefinition = {
 /** Every built-in experiment, validated, by name, in the order `orrery exp --list` shows them. */
 export const EXPERIMENTS: ReadonlyMap<string, ExperimentDefinition> = new Map(
   [F1_VS_F2, FAST_PATH, INCREASING_SITES, THROUGHPUT, BOTE].map((d) => [d.name, validateDefinition(d)]),
+);
+
+const ADAPTER_DEPLOY: AdapterDeployDefinition = {
+  kind: 'adapter-deploy',
+  name: 'adapter-deploy',
+  description:
+    'The adapter register against a rolling update (issue 7): requests served by regressed adapters, the mixed-version window and the time from publication to the whole fleet, for 0–60% regressed versions over 3 seeds, with FPaxos and Tempo replicating the register (5 validators, 50 inference nodes, 10 versions, 500 ms polls).',
+  protocols: ['fpaxos', 'tempo'],
+  strategies: ['register', 'rolling'],
+  badFractions: [0, 0.2, 0.4, 0.6],
+  seeds: [1, 2, 3],
+  validators: 5,
+  fleet: 50,
+  versions: 10,
+  pollMs: 500,
+  tables: [
+    { title: 'Requests served by regressed versions (mean over seeds)', rows: ['protocol', 'strategy'], columns: 'bad_fraction', value: 'bad_version_requests' },
+    { title: 'Mixed-version window (ms, mean over seeds)', rows: ['protocol', 'strategy'], columns: 'bad_fraction', value: 'mixed_version_ms' },
+    { title: 'Publication to the whole fleet, median over versions (ms, mean over seeds)', rows: ['protocol', 'strategy'], columns: 'bad_fraction', value: 'converged_median_ms' },
+    { title: 'Versions released (register) or known good (rolling update)', rows: ['protocol', 'strategy'], columns: 'bad_fraction', value: 'released' },
+    { title: 'Register commands: median latency (ms)', rows: ['protocol', 'strategy'], columns: 'bad_fraction', value: 'commit_p50_ms', where: { strategy: 'register' } },
+  ],
+};
+
+/** The built-in experiments of the adapter-deploy kind (experiments/adapter-deploy.ts), validated, by name. */
+export const ADAPTER_EXPERIMENTS: ReadonlyMap<string, AdapterDeployDefinition> = new Map(
+  [ADAPTER_DEPLOY].map((d) => [d.name, validateAdapterDefinition(d as unknown as Record<string, unknown>)]),
 );

@@ -7,8 +7,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
+import type { AdapterDeployPoint, AdapterDeployPointResult } from './adapter-deploy.js';
+import { runAnyPoint, type AnyPoint, type AnyPointResult } from './any-point.js';
 import type { Point } from './definition.js';
-import { runPoint, type PointResult } from './point.js';
+import type { PointResult } from './point.js';
 
 export interface RunOptions {
   /** Worker threads; 1 runs every point in this thread. Default: the available cores. */
@@ -24,22 +26,24 @@ function workerFile(): string | undefined {
 }
 
 /** Runs every point and returns the results sorted by point id. */
-export async function runPoints(points: readonly Point[], options: RunOptions = {}): Promise<PointResult[]> {
+export async function runPoints(points: readonly Point[], options?: RunOptions): Promise<PointResult[]>;
+export async function runPoints(points: readonly AdapterDeployPoint[], options?: RunOptions): Promise<AdapterDeployPointResult[]>;
+export async function runPoints(points: readonly AnyPoint[], options: RunOptions = {}): Promise<AnyPointResult[]> {
   const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), points.length));
   const file = workerFile();
   let done = 0;
   const tick = () => options.onProgress?.(++done, points.length);
-  let results: PointResult[];
+  let results: AnyPointResult[];
   if (workers === 1 || file === undefined) {
     results = [];
     for (const point of points) {
-      results.push(runPoint(point));
+      results.push(runAnyPoint(point));
       tick();
       // Yield so a progress bar redraws between points.
       await new Promise((resolve) => setImmediate(resolve));
     }
   } else {
-    const pool = new Piscina<Point, PointResult>({ filename: file, minThreads: workers, maxThreads: workers });
+    const pool = new Piscina<AnyPoint, AnyPointResult>({ filename: file, minThreads: workers, maxThreads: workers });
     try {
       results = await Promise.all(
         points.map(async (point) => {

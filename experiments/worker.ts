@@ -1,8 +1,7 @@
-/** The piscina worker: runs one point per task. */
-import type { Point } from './definition.js';
-import { runPoint, type PointResult } from './point.js';
+/** The piscina worker: runs one point per task, of either kind. */
+import { runAnyPoint, type AnyPoint, type AnyPointResult } from './any-point.js';
 
 /** Runs `point` in this worker thread. */
-export default function run(point: Point): PointResult {
-  return runPoint(point);
+export default function run(point: AnyPoint): AnyPointResult {
+  return runAnyPoint(point);
 }

@@ -11,16 +11,22 @@
  * Faults (crashes, drops, duplicates, reordering, partitions, slow links, client timeouts) come from a
  * plain-data schedule (faults.ts). Without one, the send path takes a single extra branch and draws
  * nothing, so fault-free runs are exactly as before.
+ *
+ * Agents (agents.ts), when given, are reactive users beside the workload clients: their commands
+ * enter processes exactly like a client's, and their replies, wakes and messages are events of their
+ * own. Without agents they cost a comparison on the reply path, a field read when a timer fires and
+ * a length test at a crash.
  */
-import type { Command } from '../core/command.js';
+import { makeCommand, type Command } from '../core/command.js';
 import type { Config } from '../core/config.js';
 import { Histogram } from '../core/histogram.js';
-import { riflClient, type ProcessId, type Rifl } from '../core/ids.js';
+import { makeRifl, riflClient, type ProcessId, type Rifl } from '../core/ids.js';
 import { invariant, UsageError } from '../core/invariant.js';
 import { sortByDistance } from '../core/quorum.js';
 import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
+import { AGENT_QUEUE_MAX, AGENTS_MAX, type Agent, type AgentAction, type AgentIndex, type AgentsOptions, type AgentStats, type SubmitAction } from './agents.js';
 import { CpuModel, payloadBytesOf, type CpuOptions, type CpuUsage } from './cpu.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
 import { healTimeMs, LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
@@ -61,6 +67,8 @@ export interface SimulationOptions {
   readonly faults?: FaultSchedule;
   /** The CPU model (sim/cpu.ts): processes take time to work; off when absent. */
   readonly cpu?: CpuOptions;
+  /** Reactive users of the application (agents.ts); none when absent. */
+  readonly agents?: AgentsOptions;
 }
 
 export interface SimulationObserver {
@@ -129,6 +137,8 @@ export interface SimulationResult {
   readonly recoveredByProcess: readonly number[];
   /** Per-process utilisation, with the CPU model on. */
   readonly cpu: { readonly cores: number; readonly executorCores: number; readonly usage: readonly CpuUsage[] } | undefined;
+  /** What the agents did, when there were any (absent otherwise, and from runtime results). */
+  readonly agents?: AgentStats;
 }
 
 // Event kinds.
@@ -138,12 +148,19 @@ const CLIENT_REPLY = 2;
 const TIMER = 3;
 const CRASH = 4;
 const CLIENT_TIMEOUT = 5;
+const AGENT_WAKE = 6;
+const AGENT_REPLY = 7;
+const AGENT_MESSAGE = 8;
+const AGENT_TIMEOUT = 9;
 
 interface SimEvent extends Scheduled {
   kind: number;
-  /** process index (DELIVER, CLIENT_ARRIVE, TIMER, CRASH) or client index (CLIENT_REPLY, CLIENT_TIMEOUT) */
+  /** process index (DELIVER, CLIENT_ARRIVE, TIMER, CRASH), client index (CLIENT_REPLY, CLIENT_TIMEOUT) or agent index (AGENT_*) */
   target: number;
-  /** sender process id (DELIVER), client index (CLIENT_ARRIVE), timer index (TIMER), attempt (CLIENT_TIMEOUT) */
+  /**
+   * sender process id (DELIVER), client index or −1 − agent index (CLIENT_ARRIVE), timer index (TIMER),
+   * attempt (CLIENT_TIMEOUT, AGENT_TIMEOUT), tag (AGENT_WAKE), process index (AGENT_REPLY), sender agent (AGENT_MESSAGE)
+   */
   from: number;
   payload: unknown;
 }
@@ -164,6 +181,32 @@ interface SimClient {
   readonly latency: Histogram;
   invokeNs: number;
   command: Command | undefined;
+  lastArrivalNs: number;
+  lastReplyNs: number;
+}
+
+interface SimAgent {
+  readonly agent: Agent;
+  readonly index: AgentIndex;
+  /** The client id its rifls carry: after every workload client's. */
+  readonly clientId: number;
+  readonly regionIndex: number;
+  /** The process it sends new commands to: its own, or the closest; after a retry, the one that answered. */
+  processIndex: number;
+  /** The process it stops with (crash), or −1. */
+  readonly boundIndex: number;
+  processOrder: number[] | undefined;
+  attempt: number;
+  triedIndex: number;
+  /** Commands sent so far (its rifls' sequence numbers). */
+  seq: number;
+  /** The submission being answered, its command and when it was first sent. */
+  outstanding: SubmitAction | undefined;
+  command: Command | undefined;
+  invokeNs: number;
+  readonly queue: SubmitAction[];
+  pendingWakes: number;
+  dead: boolean;
   lastArrivalNs: number;
   lastReplyNs: number;
 }
@@ -210,6 +253,17 @@ export class Simulation {
   private ran = false;
   /** The CPU model; undefined (one branch per input) when off. */
   private readonly cpu: CpuModel | undefined;
+  private readonly agents: SimAgent[] = [];
+  /** Outstanding agent commands plus pending agent wakes: timers keep running while positive. */
+  private agentActivity = 0;
+  private readonly agentTimeoutNs: number;
+  /** FIFO agent-to-agent links: last arrival per (from · agents + to). */
+  private readonly agentLinkLastNs = new Map<number, number>();
+  private agentSubmitted = 0;
+  private agentCompleted = 0;
+  private agentRetries = 0;
+  private agentMessages = 0;
+  private agentWakes = 0;
 
   constructor(private readonly options: SimulationOptions) {
     const { config, planet, processRegions } = options;
@@ -276,7 +330,7 @@ export class Simulation {
         executors,
         ...(options.protocol.shardOf === undefined ? {} : { shardOf: options.protocol.shardOf }),
         onExecuted,
-        answerRetries: this.clientTimeoutNs > 0,
+        answerRetries: this.clientTimeoutNs > 0 || options.agents?.requestTimeoutMs !== undefined,
         ...(onInfo === undefined ? {} : { onInfo }),
       });
       const sorted = sortByDistance(id, ids, (to) => this.linkNs[(id - 1) * this.n + (to - 1)]!);
@@ -318,6 +372,48 @@ export class Simulation {
         });
       }
     }
+
+    const agentTimeoutMs = faults.clientTimeoutMs ?? options.agents?.requestTimeoutMs;
+    if (agentTimeoutMs !== undefined && !(agentTimeoutMs > 0 && Number.isFinite(agentTimeoutMs))) {
+      throw new UsageError(`the agents' request timeout must be positive milliseconds (got ${agentTimeoutMs})`);
+    }
+    this.agentTimeoutNs = agentTimeoutMs === undefined ? 0 : Math.round(agentTimeoutMs * NS_PER_MS);
+    const agentList = options.agents?.list ?? [];
+    if (agentList.length > AGENTS_MAX) throw new UsageError(`${agentList.length} agents; the limit is AGENTS_MAX=${AGENTS_MAX}`);
+    agentList.forEach((agent, index) => {
+      const regionIndex = planet.regionIndex(agent.region);
+      let home = 0;
+      if (agent.process !== undefined) {
+        if (!Number.isInteger(agent.process) || agent.process < 1 || agent.process > this.n) {
+          throw new UsageError(`agent ${index} is bound to process ${agent.process}; give a process id from 1 to ${this.n}`);
+        }
+        home = agent.process - 1;
+      } else {
+        for (let p = 1; p < this.n; p++) {
+          if (planet.oneWayNs(regionIndex, this.processRegionIndex[p]!) < planet.oneWayNs(regionIndex, this.processRegionIndex[home]!)) home = p;
+        }
+      }
+      this.agents.push({
+        agent,
+        index,
+        clientId: this.clients.length + 1 + index,
+        regionIndex,
+        processIndex: home,
+        boundIndex: agent.process === undefined ? -1 : home,
+        processOrder: undefined,
+        attempt: 0,
+        triedIndex: home,
+        seq: 0,
+        outstanding: undefined,
+        command: undefined,
+        invokeNs: 0,
+        queue: [],
+        pendingWakes: 0,
+        dead: false,
+        lastArrivalNs: 0,
+        lastReplyNs: 0,
+      });
+    });
   }
 
   /** Runs to completion (every client finished, every process caught up) and returns the measurements. */
@@ -334,6 +430,7 @@ export class Simulation {
     }
     for (const crash of this.options.faults?.crashes ?? []) this.schedule(Math.round(crash.atMs * NS_PER_MS), CRASH, crash.process - 1, 0, undefined);
     for (const client of this.clients) this.issue(client);
+    for (const agent of this.agents) this.act(agent, agent.agent.start(0));
 
     const queue = this.queue;
     for (let event = queue.pop(); event !== undefined; event = queue.pop()) {
@@ -343,7 +440,7 @@ export class Simulation {
             ? `simulation made no progress from ${this.deadlineNs / NS_PER_MS - this.stallNs / NS_PER_MS} ms to ${this.deadlineNs / NS_PER_MS} ms of simulated time (faults healed at ${this.healNs / NS_PER_MS} ms)`
             : `simulation passed ${maxNs / NS_PER_MS} ms of simulated time`;
         throw new SimulationStuckError(
-          `${what} with ${this.submitted - this.completed} commands unanswered and ` +
+          `${what} with ${this.submitted - this.completed + this.agentSubmitted - this.agentCompleted} commands unanswered and ` +
             `${this.live() - this.caughtUp()} live processes behind; the protocol lost liveness (seed ${String(this.options.seed)})`,
         );
       }
@@ -387,6 +484,7 @@ export class Simulation {
           break;
         case CRASH:
           this.crashed[event.target] = 1;
+          if (this.agents.length > 0) this.stopAgentsOf(event.target);
           break;
         case CLIENT_TIMEOUT:
           this.onClientTimeout(this.clients[event.target]!, event.from);
@@ -407,7 +505,32 @@ export class Simulation {
           this.schedule(event.time + spec.everyNs, TIMER, event.target, event.from, undefined);
           break;
         }
+        case AGENT_WAKE: {
+          const agent = this.agents[event.target]!;
+          if (agent.dead) break;
+          agent.pendingWakes--;
+          this.agentActivity--;
+          this.agentWakes++;
+          this.act(agent, agent.agent.onWake(event.from, this.nowNs / NS_PER_MS));
+          break;
+        }
+        case AGENT_REPLY:
+          this.onAgentReply(this.agents[event.target]!, event.from, event.payload as readonly ExecutionResult[]);
+          break;
+        case AGENT_MESSAGE: {
+          const agent = this.agents[event.target]!;
+          // A message between agents is progress: runs whose agents submit nothing have no other.
+          if (this.stallNs > 0) this.progress();
+          if (!agent.dead) this.act(agent, agent.agent.onMessage(event.from, event.payload, this.nowNs / NS_PER_MS));
+          break;
+        }
+        case AGENT_TIMEOUT:
+          this.onAgentTimeout(this.agents[event.target]!, event.from);
+          break;
       }
+    }
+    if (this.agentActivity > 0) {
+      throw new SimulationStuckError(`simulation ran out of events with agent commands unanswered; the protocol lost liveness (seed ${String(this.options.seed)})`);
     }
     if (this.clientsDone < this.clients.length) {
       throw new SimulationStuckError(
@@ -447,7 +570,7 @@ export class Simulation {
 
   /** Timers keep firing while clients still run or some live process has not executed everything yet. */
   private active(): boolean {
-    return this.clientsDone < this.clients.length || this.caughtUp() < this.live();
+    return this.clientsDone < this.clients.length || this.agentActivity > 0 || this.caughtUp() < this.live();
   }
 
   /** Something executed or completed: the stall deadline moves (never before the faults heal). */
@@ -565,7 +688,10 @@ export class Simulation {
 
   private reply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[], atNs: number): void {
     const client = this.clients[riflClient(rifl) - 1];
-    invariant(client !== undefined, () => `reply for unknown client of rifl ${rifl}`);
+    if (client === undefined) {
+      this.agentReply(processIndex, rifl, results, atNs);
+      return;
+    }
     const base = this.options.planet.oneWayNs(this.processRegionIndex[processIndex]!, client.regionIndex);
     let arrival = atNs + base + this.jitter(base);
     if (arrival < client.lastReplyNs) arrival = client.lastReplyNs;
@@ -639,6 +765,121 @@ export class Simulation {
     this.issue(client);
   }
 
+  /** Carries out an agent's actions, in order. */
+  private act(agent: SimAgent, actions: readonly AgentAction[]): void {
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      switch (action.kind) {
+        case 'submit':
+          if (agent.outstanding === undefined) this.issueAgent(agent, action);
+          else {
+            invariant(agent.queue.length < AGENT_QUEUE_MAX, () => `agent ${agent.index} queued more than AGENT_QUEUE_MAX=${AGENT_QUEUE_MAX} commands`);
+            agent.queue.push(action);
+          }
+          break;
+        case 'wake': {
+          const atNs = Math.round(action.atMs * NS_PER_MS);
+          invariant(atNs >= this.nowNs, () => `agent ${agent.index} asked to wake at ${action.atMs} ms, before now (${this.nowNs / NS_PER_MS} ms)`);
+          agent.pendingWakes++;
+          this.agentActivity++;
+          this.schedule(atNs, AGENT_WAKE, agent.index, action.tag, undefined);
+          break;
+        }
+        case 'send': {
+          const to = this.agents[action.to];
+          invariant(to !== undefined, () => `agent ${agent.index} sent to unknown agent ${action.to}`);
+          const base = this.options.planet.oneWayNs(agent.regionIndex, to.regionIndex);
+          let arrival = this.nowNs + base + this.jitter(base);
+          const link = agent.index * this.agents.length + to.index;
+          const last = this.agentLinkLastNs.get(link) ?? 0;
+          if (arrival < last) arrival = last;
+          this.agentLinkLastNs.set(link, arrival);
+          this.agentMessages++;
+          this.schedule(arrival, AGENT_MESSAGE, to.index, agent.index, action.message);
+          break;
+        }
+      }
+    }
+  }
+
+  private issueAgent(agent: SimAgent, submit: SubmitAction): void {
+    agent.seq++;
+    const command = makeCommand(makeRifl(agent.clientId, agent.seq), submit.keyOps);
+    agent.outstanding = submit;
+    agent.command = command;
+    agent.invokeNs = this.nowNs;
+    this.agentActivity++;
+    this.agentSubmitted++;
+    this.sendAgentCommand(agent, agent.processIndex);
+  }
+
+  private sendAgentCommand(agent: SimAgent, processIndex: number): void {
+    agent.attempt++;
+    agent.triedIndex = processIndex;
+    const base = this.options.planet.oneWayNs(agent.regionIndex, this.processRegionIndex[processIndex]!);
+    let arrival = this.nowNs + base + this.jitter(base);
+    if (arrival < agent.lastArrivalNs) arrival = agent.lastArrivalNs;
+    agent.lastArrivalNs = arrival;
+    this.schedule(arrival, CLIENT_ARRIVE, processIndex, -1 - agent.index, agent.command);
+    if (this.agentTimeoutNs > 0) this.schedule(this.nowNs + this.agentTimeoutNs, AGENT_TIMEOUT, agent.index, agent.attempt, undefined);
+  }
+
+  private onAgentTimeout(agent: SimAgent, attempt: number): void {
+    if (agent.dead || agent.command === undefined || attempt !== agent.attempt) return;
+    const order = (agent.processOrder ??= this.processesByDistance(agent.regionIndex));
+    const next = order[(order.indexOf(agent.triedIndex) + 1) % order.length]!;
+    this.agentRetries++;
+    this.sendAgentCommand(agent, next);
+  }
+
+  private agentReply(processIndex: number, rifl: Rifl, results: readonly ExecutionResult[], atNs: number): void {
+    const agent = this.agents[riflClient(rifl) - 1 - this.clients.length];
+    invariant(agent !== undefined, () => `reply for unknown client of rifl ${rifl}`);
+    const base = this.options.planet.oneWayNs(this.processRegionIndex[processIndex]!, agent.regionIndex);
+    let arrival = atNs + base + this.jitter(base);
+    if (arrival < agent.lastReplyNs) arrival = agent.lastReplyNs;
+    agent.lastReplyNs = arrival;
+    this.schedule(arrival, AGENT_REPLY, agent.index, processIndex, results);
+  }
+
+  private onAgentReply(agent: SimAgent, processIndex: number, results: readonly ExecutionResult[]): void {
+    const command = agent.command;
+    // After a retry a reply may come twice, or from a process tried earlier: the first one counts.
+    if (agent.dead || command === undefined || results[0]?.rifl !== command.rifl) return;
+    invariant(results.length === command.keys.length, () => `agent ${agent.index}: a reply with ${results.length} key results for ${command.keys.length} keys`);
+    const submitted = agent.outstanding!;
+    const sentMs = agent.invokeNs / NS_PER_MS;
+    agent.processIndex = processIndex;
+    agent.outstanding = undefined;
+    agent.command = undefined;
+    this.agentActivity--;
+    this.agentCompleted++;
+    if (this.stallNs > 0) this.progress();
+    this.lastReplyNs = this.nowNs;
+    // Queued submissions go first: replies come back in submission order.
+    const next = agent.queue.shift();
+    if (next !== undefined) this.issueAgent(agent, next);
+    this.act(agent, agent.agent.onReply(submitted, results, this.nowNs / NS_PER_MS, sentMs));
+  }
+
+  /** Agents bound to a crashed process stop: nothing reaches them any more. */
+  private stopAgentsOf(processIndex: number): void {
+    for (const agent of this.agents) {
+      if (agent.boundIndex !== processIndex || agent.dead) continue;
+      agent.dead = true;
+      this.agentActivity -= agent.pendingWakes + (agent.outstanding === undefined ? 0 : 1);
+      agent.pendingWakes = 0;
+      agent.outstanding = undefined;
+      agent.command = undefined;
+      agent.queue.length = 0;
+    }
+  }
+
+  /** What the agents did so far. */
+  agentStats(): AgentStats {
+    return { submitted: this.agentSubmitted, completed: this.agentCompleted, retries: this.agentRetries, messages: this.agentMessages, wakes: this.agentWakes };
+  }
+
   private result(): SimulationResult {
     const latencyNs = new Histogram();
     const latencyNsByRegion = new Map<string, Histogram>();
@@ -689,6 +930,7 @@ export class Simulation {
         this.cpu === undefined
           ? undefined
           : { cores: o.cpu!.cores, executorCores: this.cpu.executorCores, usage: this.cpu.usage(this.lastReplyNs) },
+      ...(this.agents.length === 0 ? {} : { agents: this.agentStats() }),
     };
   }
 }

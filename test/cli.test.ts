@@ -30,7 +30,7 @@ describe('orrery CLI: bad input is one line, exit code 2, no stack trace', () =>
     [['sim', '--regions', 'us-east1', '--regions', 'us-west1'], /^orrery: --regions was given more than once; give it once$/],
     [['bote', '--regions', 'us-east1,us-west1'], /^orrery: n must be an integer from 3 to 64 \(got 2\)$/],
     [['regions', '--planet', 'aws', '--from', 'us-east1x'], /^orrery: unknown region 'us-east1x' on planet aws; known regions: af-south-1/],
-    [[], /^orrery: name a command: sim, check, calibrate, run, exp, plot, bote or regions$/],
+    [[], /^orrery: name a command: sim, check, calibrate, run, exp, plot, app, bote or regions$/],
   ];
   for (const [args, message] of cases) {
     test(`orrery ${args.join(' ')}`, () => {
