@@ -24,7 +24,7 @@ import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, type Pro
 import { simFlagsOf } from '../experiments/point.js';
 import { runPoints } from '../experiments/runner.js';
 import { intFlag, stringFlag } from './options.js';
-import { describeFigures, writeFigures, type Figures } from './plot-command.js';
+import { describeFigures, writeAdapterFigures, writeFigures, type Figures } from './plot-command.js';
 import { simulationFromFlags } from './sim-command.js';
 
 type Argv = Record<string, unknown>;
@@ -168,18 +168,23 @@ async function runAdapterExperiment(definition: AdapterDeployDefinition, name: s
   const onProgress = progressBar(definition.name);
   const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
   const origin = provenance();
+  let figures: Figures;
   try {
     rmSync(join(out, 'points'), { recursive: true, force: true });
     mkdirSync(join(out, 'points'), { recursive: true });
     for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), adapterPointJson(result, origin));
     const rows = adapterTidyRows(results);
     writeFileSync(join(out, 'results.csv'), adapterTidyCsv(rows));
-    writeFileSync(join(out, 'experiment.json'), `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...origin, definition, points: points.length }, null, 2)}\n`);
+    writeFileSync(join(out, 'experiment.json'), `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...origin, command: `orrery exp ${name}`, definition, points: points.length }, null, 2)}\n`);
     writeFileSync(join(out, 'summary.md'), adapterSummaryMarkdown(definition, rows, `orrery exp ${name}`, origin));
+    figures = await writeAdapterFigures(out, definition, results, origin, `orrery exp ${name}`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
+    if (code === undefined || error instanceof UsageError) throw error;
     throw new UsageError(`cannot write results to '${out}' (${code})`);
   }
-  print(`${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')} and ${points.length} files in ${join(out, 'points')}`);
+  print(
+    `${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
+      `${points.length} files in ${join(out, 'points')}, ${describeFigures(figures)}`,
+  );
 }

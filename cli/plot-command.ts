@@ -7,8 +7,9 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/invariant.js';
-import { chartModels } from '../experiments/charts.js';
-import { isAdapterDefinition } from '../experiments/adapter-deploy.js';
+import { chartModels, type ChartModel } from '../experiments/charts.js';
+import { adapterTidyRows, isAdapterDefinition, validateAdapterDefinition, type AdapterDeployDefinition, type AdapterDeployPointResult } from '../experiments/adapter-deploy.js';
+import { adapterReportHtml, adapterChartModels } from '../experiments/adapter-charts.js';
 import { validateDefinition, type ExperimentDefinition } from '../experiments/definition.js';
 import { pointResultOf, tidyRows, type Provenance } from '../experiments/output.js';
 import type { PointResult } from '../experiments/point.js';
@@ -50,28 +51,49 @@ export async function writeFigures(
   const rows = tidyRows(results);
   const charts = chartModels(definition.plots ?? [], rows, results);
   const notes = [...charts.skipped];
-  const pngs: string[] = [];
-  if (charts.models.length > 0) {
-    let render: ((model: (typeof charts.models)[number]) => Buffer) | undefined;
-    try {
-      render = (await import('../experiments/render-png.js')).renderPng;
-    } catch (error) {
-      notes.push(`PNGs not drawn: the native canvas (@napi-rs/canvas) did not load here (${(error as Error).message.split('\n')[0]}); report.html has the charts`);
-    }
-    if (render !== undefined) {
-      for (const model of charts.models) {
-        const file = join(out, `${model.file}.png`);
-        writeFileSync(file, render(model));
-        pngs.push(file);
-      }
-    }
-  }
+  const pngs = await writePngs(out, charts.models, notes);
   const chartJs = chartJsBundle();
   const report = join(out, 'report.html');
   writeFileSync(
     report,
     reportHtml({ definition, provenance, command, rows, results, charts: charts.models, skipped: charts.skipped, chartJs: chartJs.source, chartJsVersion: chartJs.version }),
   );
+  return { pngs, report, notes };
+}
+
+/** `<file>.png` per model into `out`; without the native canvas, a note instead. */
+async function writePngs(out: string, models: readonly ChartModel[], notes: string[]): Promise<string[]> {
+  const pngs: string[] = [];
+  if (models.length === 0) return pngs;
+  let render: ((model: ChartModel) => Buffer) | undefined;
+  try {
+    render = (await import('../experiments/render-png.js')).renderPng;
+  } catch (error) {
+    notes.push(`PNGs not drawn: the native canvas (@napi-rs/canvas) did not load here (${(error as Error).message.split('\n')[0]}); report.html has the charts`);
+  }
+  if (render !== undefined) {
+    for (const model of models) {
+      const file = join(out, `${model.file}.png`);
+      writeFileSync(file, render(model));
+      pngs.push(file);
+    }
+  }
+  return pngs;
+}
+
+/** The PNGs and report.html of an adapter-deploy experiment (register vs rolling update). */
+export async function writeAdapterFigures(
+  out: string,
+  definition: AdapterDeployDefinition,
+  results: readonly AdapterDeployPointResult[],
+  provenance: Provenance,
+  command: string,
+): Promise<Figures> {
+  const notes: string[] = [];
+  const pngs = await writePngs(out, adapterChartModels(adapterTidyRows(results)), notes);
+  const chartJs = chartJsBundle();
+  const report = join(out, 'report.html');
+  writeFileSync(report, adapterReportHtml({ definition, provenance, command, results, chartJs: chartJs.source, chartJsVersion: chartJs.version }));
   return { pngs, report, notes };
 }
 
@@ -83,8 +105,13 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+/** An experiment's raw results read back from its directory, checked; either kind. */
+export type LoadedResults =
+  | { readonly kind: 'simulation'; definition: ExperimentDefinition; provenance: Provenance; command: string; results: PointResult[] }
+  | { readonly kind: 'adapter-deploy'; definition: AdapterDeployDefinition; provenance: Provenance; command: string; results: AdapterDeployPointResult[] };
+
 /** An experiment's raw results read back from its directory, checked. */
-export function loadResults(dir: string): { definition: ExperimentDefinition; provenance: Provenance; command: string; results: PointResult[] } {
+export function loadResults(dir: string): LoadedResults {
   if (!existsSync(dir)) throw new UsageError(`results directory '${dir}' does not exist`);
   if (!statSync(dir).isDirectory()) throw new UsageError(`'${dir}' is not a directory; give an experiment's results directory, e.g. results/f1-vs-f2`);
   const experimentFile = join(dir, 'experiment.json');
@@ -93,20 +120,19 @@ export function loadResults(dir: string): { definition: ExperimentDefinition; pr
   }
   const experiment = readJson(experimentFile, 'experiment file') as Record<string, unknown>;
   if (experiment['format'] !== 'orrery-experiment') throw new UsageError(`'${experimentFile}' is not an orrery experiment file (format ${JSON.stringify(experiment['format'])})`);
-  if (isAdapterDefinition(experiment['definition'])) {
-    throw new UsageError(`'${dir}' holds an adapter-deploy experiment, which has no plots yet (its tables are in summary.md)`);
-  }
-  const definition = validateDefinition(experiment['definition']);
+  const adapter = isAdapterDefinition(experiment['definition']);
+  const definition = adapter ? validateAdapterDefinition(experiment['definition'] as Record<string, unknown>) : validateDefinition(experiment['definition']);
   const pointsDir = join(dir, 'points');
   const files = existsSync(pointsDir) ? readdirSync(pointsDir).filter((name) => name.endsWith('.json')).sort() : [];
   if (files.length !== experiment['points']) {
     throw new UsageError(`'${pointsDir}' holds ${files.length} point files; experiment.json says ${String(experiment['points'])}`);
   }
-  const results = files.map((name) => {
+  const raws = files.map((name) => {
     const file = join(pointsDir, name);
     const raw = readJson(file, 'point file') as Record<string, unknown>;
     if (raw['format'] !== 'orrery-experiment-point') throw new UsageError(`'${file}' is not an orrery point file (format ${JSON.stringify(raw['format'])})`);
-    return pointResultOf(raw as unknown as Parameters<typeof pointResultOf>[0]);
+    if (adapter && (typeof raw['figures'] !== 'object' || raw['figures'] === null)) throw new UsageError(`'${file}' is not an adapter-deploy point file (no figures)`);
+    return raw;
   });
   const provenance: Provenance = {
     orreryVersion: String(experiment['orreryVersion']),
@@ -114,7 +140,12 @@ export function loadResults(dir: string): { definition: ExperimentDefinition; pr
     dirty: experiment['dirty'] === true,
   };
   const command = typeof experiment['command'] === 'string' ? experiment['command'] : `orrery exp ${definition.name}`;
-  return { definition, provenance, command, results };
+  if (adapter) {
+    const results = raws.map((raw) => ({ point: raw['point'], figures: raw['figures'] }) as unknown as AdapterDeployPointResult);
+    return { kind: 'adapter-deploy', definition: definition as AdapterDeployDefinition, provenance, command, results };
+  }
+  const results = raws.map((raw) => pointResultOf(raw as unknown as Parameters<typeof pointResultOf>[0]));
+  return { kind: 'simulation', definition: definition as ExperimentDefinition, provenance, command, results };
 }
 
 /** The closing line of `orrery exp` and `orrery plot`, and any notes. */
@@ -128,10 +159,14 @@ export function describeFigures(figures: Figures): string {
 export async function runPlotCommand(argv: Argv, print: (text: string) => void): Promise<void> {
   const dir = argv['results-dir'];
   if (typeof dir !== 'string' || dir === '') throw new UsageError("name an experiment's results directory, e.g. orrery plot results/f1-vs-f2");
-  const { definition, provenance, command, results } = loadResults(dir);
+  const loaded = loadResults(dir);
+  const { definition } = loaded;
   let figures: Figures;
   try {
-    figures = await writeFigures(dir, definition, results, provenance, command);
+    figures =
+      loaded.kind === 'adapter-deploy'
+        ? await writeAdapterFigures(dir, loaded.definition, loaded.results, loaded.provenance, loaded.command)
+        : await writeFigures(dir, loaded.definition, loaded.results, loaded.provenance, loaded.command);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined || error instanceof UsageError) throw error;

@@ -187,7 +187,7 @@ export function adapterPointJson(result: AdapterDeployPointResult, provenance: P
 /** The CSV columns, in order. */
 export const ADAPTER_CSV_COLUMNS = ['experiment', 'point', ...ADAPTER_GROUP_FIELDS, 'validators', 'fleet', 'versions', 'poll_ms', ...ADAPTER_VALUE_FIELDS, 'properties_failed'] as const;
 
-type AdapterRow = Readonly<Record<(typeof ADAPTER_CSV_COLUMNS)[number], string | number | null>>;
+export type AdapterRow = Readonly<Record<(typeof ADAPTER_CSV_COLUMNS)[number], string | number | null>>;
 
 /** One tidy row per point. */
 export function adapterTidyRows(results: readonly AdapterDeployPointResult[]): AdapterRow[] {

@@ -52,37 +52,41 @@ th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}th{background:
 .points td{text-align:left;white-space:nowrap}.points td.command{white-space:normal;font-family:monospace;font-size:.8rem}
 code,pre{background:#f6f6f6}pre{padding:.5rem;overflow:auto;font-size:.8rem}.note{color:#a33}`;
 
-/** The page. */
+/** What one page shows, whatever the kind of experiment. */
+export interface PageInput {
+  readonly name: string;
+  readonly description: string;
+  readonly provenance: Provenance;
+  readonly command: string;
+  readonly points: number;
+  readonly seeds: readonly number[];
+  readonly charts: readonly ChartModel[];
+  readonly skipped: readonly string[];
+  readonly tables: ReadonlyArray<{ readonly title: string; readonly caption: string; readonly header: readonly string[]; readonly body: ReadonlyArray<readonly string[]> }>;
+  /** One row per point; the last column is the command that reruns it. */
+  readonly pointTable: { readonly header: readonly string[]; readonly body: ReadonlyArray<readonly string[]> };
+  readonly definition: unknown;
+  readonly chartJs: string;
+  readonly chartJsVersion: string;
+}
+
+/** The page of a simulation experiment. */
 export function reportHtml(input: ReportInput): string {
-  const { definition, provenance, command, rows, results, charts } = input;
-  const parts: string[] = [];
-  parts.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
-  parts.push(`<title>Orrery experiment: ${escapeHtml(definition.name)}</title>`, `<style>\n${STYLE}\n</style>`, '</head>', '<body>');
-  parts.push(`<h1>${escapeHtml(definition.name)}</h1>`, `<p>${escapeHtml(definition.description)}</p>`);
-  parts.push(
-    `<p>Produced by <code>${escapeHtml(command)}</code>; orrery ${escapeHtml(provenance.orreryVersion)}, commit <code>${escapeHtml(provenance.commit)}</code>` +
-      `${provenance.dirty ? ' (with uncommitted changes)' : ''}; ${results.length} points; seeds ${escapeHtml(definition.seeds.join(', '))}; ` +
-      `charts drawn with chart.js ${escapeHtml(input.chartJsVersion)}.</p>`,
-  );
-  if (charts.length > 0) parts.push('<h2>Charts</h2>');
-  charts.forEach((chart, i) => {
-    parts.push(
-      `<figure id="plot-${escapeHtml(chart.file)}"><div class="chart"><canvas id="chart-${i}" data-file="${escapeHtml(chart.file)}" role="img" aria-label="${escapeHtml(chart.title)}"></canvas></div>` +
-        `<figcaption>${escapeHtml(chart.title)} (also <a href="${escapeHtml(chart.file)}.png">${escapeHtml(chart.file)}.png</a>)</figcaption></figure>`,
-    );
-  });
-  for (const note of input.skipped) parts.push(`<p class="note">Not drawn: ${escapeHtml(note)}</p>`);
-  if ((definition.tables ?? []).length > 0) parts.push('<h2>Tables</h2>');
-  for (const spec of definition.tables ?? []) {
-    const table = tableData(spec, rows);
-    parts.push(`<h3>${escapeHtml(table.title)}</h3>`, `<p>${escapeHtml(table.caption)}</p>`, htmlTable(table.header, table.body));
-  }
-  parts.push('<h2>Points</h2>', '<p>Each point reruns on its own with the command shown; raw results in <code>points/&lt;id&gt;.json</code>, tidy rows in <code>results.csv</code>.</p>');
+  const { definition, results, rows } = input;
   const fmt = (value: number | null) => (value === null ? '' : value.toFixed(1));
-  parts.push(
-    htmlTable(
-      ['id', 'site set', 'protocol', 'conflict %', 'clients/region', 'seed', 'commands', 'mean ms', 'p99 ms', 'fast path', 'command'],
-      results.map(({ point, report }) => [
+  return reportPage({
+    name: definition.name,
+    description: definition.description,
+    provenance: input.provenance,
+    command: input.command,
+    points: results.length,
+    seeds: definition.seeds,
+    charts: input.charts,
+    skipped: input.skipped,
+    tables: (definition.tables ?? []).map((spec) => tableData(spec, rows)),
+    pointTable: {
+      header: ['id', 'site set', 'protocol', 'conflict %', 'clients/region', 'seed', 'commands', 'mean ms', 'p99 ms', 'fast path', 'command'],
+      body: results.map(({ point, report }) => [
         point.id,
         point.siteSet,
         point.label,
@@ -95,10 +99,40 @@ export function reportHtml(input: ReportInput): string {
         report.paths.fastRatio === null ? '' : `${(report.paths.fastRatio * 100).toFixed(1)}%`,
         simCommandOf(point),
       ]),
-      'points',
-    ).replace(/<td>(orrery sim [^<]*)<\/td>/g, '<td class="command">$1</td>'),
+    },
+    definition,
+    chartJs: input.chartJs,
+    chartJsVersion: input.chartJsVersion,
+  });
+}
+
+/** The page. */
+export function reportPage(input: PageInput): string {
+  const { provenance, command, charts } = input;
+  const parts: string[] = [];
+  parts.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">');
+  parts.push(`<title>Orrery experiment: ${escapeHtml(input.name)}</title>`, `<style>\n${STYLE}\n</style>`, '</head>', '<body>');
+  parts.push(`<h1>${escapeHtml(input.name)}</h1>`, `<p>${escapeHtml(input.description)}</p>`);
+  parts.push(
+    `<p>Produced by <code>${escapeHtml(command)}</code>; orrery ${escapeHtml(provenance.orreryVersion)}, commit <code>${escapeHtml(provenance.commit)}</code>` +
+      `${provenance.dirty ? ' (with uncommitted changes)' : ''}; ${input.points} points; seeds ${escapeHtml(input.seeds.join(', '))}; ` +
+      `charts drawn with chart.js ${escapeHtml(input.chartJsVersion)}.</p>`,
   );
-  parts.push('<h2>Definition</h2>', `<pre>${escapeHtml(JSON.stringify(definition, null, 2))}</pre>`);
+  if (charts.length > 0) parts.push('<h2>Charts</h2>');
+  charts.forEach((chart, i) => {
+    parts.push(
+      `<figure id="plot-${escapeHtml(chart.file)}"><div class="chart"><canvas id="chart-${i}" data-file="${escapeHtml(chart.file)}" role="img" aria-label="${escapeHtml(chart.title)}"></canvas></div>` +
+        `<figcaption>${escapeHtml(chart.title)} (also <a href="${escapeHtml(chart.file)}.png">${escapeHtml(chart.file)}.png</a>)</figcaption></figure>`,
+    );
+  });
+  for (const note of input.skipped) parts.push(`<p class="note">Not drawn: ${escapeHtml(note)}</p>`);
+  if (input.tables.length > 0) parts.push('<h2>Tables</h2>');
+  for (const table of input.tables) {
+    parts.push(`<h3>${escapeHtml(table.title)}</h3>`, `<p>${escapeHtml(table.caption)}</p>`, htmlTable(table.header, table.body));
+  }
+  parts.push('<h2>Points</h2>', '<p>Each point reruns on its own with the command shown; raw results in <code>points/&lt;id&gt;.json</code>, tidy rows in <code>results.csv</code>.</p>');
+  parts.push(htmlTable(input.pointTable.header, input.pointTable.body, 'points').replace(/<td>(orrery [^<]*)<\/td>/g, '<td class="command">$1</td>'));
+  parts.push('<h2>Definition</h2>', `<pre>${escapeHtml(JSON.stringify(input.definition, null, 2))}</pre>`);
   parts.push(`<script>\n${scriptSafe(input.chartJs)}\n</script>`);
   const configs = charts.map((chart) => chartConfig(chart, { responsive: true }));
   parts.push(

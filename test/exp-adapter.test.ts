@@ -4,7 +4,7 @@
  * `orrery app` command it records, and definition mistakes as one-line errors.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -64,9 +64,20 @@ describe('orrery exp: an adapter-deploy experiment', () => {
     expect(bad(csv[3]!)).toBeGreaterThan(0);
     expect(a.get('summary.md')).toContain('### bad');
 
+    // The charts: requests served by regressed versions (the rolling update alone when the register
+    // served none), the mixed-version window, convergence; and the page. `orrery plot` redraws them
+    // from the raw results to the same bytes.
+    expect(one.stdout).toContain('3 PNGs and');
+    for (const png of ['bad-version-requests.png', 'mixed-version-window.png', 'convergence.png']) {
+      expect(readFileSync(join(dir, 'a', png)).subarray(0, 8).toString('hex'), png).toBe('89504e470d0a1a0a');
+    }
+    expect(a.get('report.html')).toContain('Requests served by regressed versions: rolling update (the register: 0 on all 2 of its points)');
+    rmSync(join(dir, 'a', 'report.html'));
+    rmSync(join(dir, 'a', 'convergence.png'));
     const plot = orrery('plot', join(dir, 'a'));
-    expect(plot.code).toBe(2);
-    expect(plot.stderr).toBe(`orrery: '${join(dir, 'a')}' holds an adapter-deploy experiment, which has no plots yet (its tables are in summary.md)\n`);
+    expect(plot.stderr).toBe('');
+    expect(plot.code).toBe(0);
+    expect(files(join(dir, 'a'))).toEqual(a);
 
     const raw = JSON.parse(a.get(join('points', '2.json'))!);
     expect(raw.command).toBe('orrery app adapter-register --protocol fpaxos --strategy rolling --validators 3 --fleet 4 --versions 2 --bad-fraction 0.5 --poll-ms 500 --seed 1');
