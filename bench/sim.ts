@@ -9,8 +9,16 @@
  * The CPU model's overhead: every point also runs with the model on (the profile, 1 core per process,
  * the same workload — light enough that no process saturates, so both runs simulate about the same
  * messages) and prints its speed and the slowdown against the run with the model off.
+ *
+ * Each series (protocol × conflict × model off or on: a warm-up and the runs) runs in a child process
+ * of its own. In one process, what ran before skews what runs after: the simulator's call sites see
+ * every protocol's classes and the model's, and the heap keeps the earlier runs' garbage; the model-off
+ * figures of a protocol measured after the others and after model-on runs came out 20-30% lower than
+ * the same series alone. `--series P,C,CPU` runs one series and prints it as JSON (internal).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseCpuProfile, type CpuProfile } from '../sim/cpu.js';
 import { makeConfig, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
@@ -81,15 +89,49 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** One series in this process: a warm-up, then `runs` runs; the medians. */
+function series(protocol: ProtocolName, conflict: number, commandsPerClient: number, runs: number, profile: CpuProfile | undefined): { messages: number; msgs: number; cmds: number; wall: number } {
+  once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10)), profile); // warm-up
+  const points = Array.from({ length: runs }, () => once(protocol, conflict, commandsPerClient, profile));
+  return {
+    messages: points[0]!.messages,
+    msgs: median(points.map((p) => p.messagesPerSec)),
+    cmds: median(points.map((p) => p.commandsPerSec)),
+    wall: median(points.map((p) => p.wallMs)),
+  };
+}
+
+/** The same series in a child process of its own (see the file comment). */
+function seriesApart(protocol: ProtocolName, conflict: number, commandsPerClient: number, runs: number, cpu: string): ReturnType<typeof series> {
+  const child = spawnSync(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--series', `${protocol},${conflict},${cpu}`, '--runs', String(runs), '--commands', String(commandsPerClient)],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  if (child.status !== 0) throw new Error(`bench:sim series ${protocol} ${conflict}% cpu ${cpu} failed (exit ${String(child.status)}): ${child.stderr.trim()}`);
+  return JSON.parse(child.stdout) as ReturnType<typeof series>;
+}
+
+function loadProfile(cpu: string): CpuProfile {
+  if (!existsSync(cpu)) throw new UsageError(`no CPU profile at '${cpu}': run from the repository root, or give --cpu PROFILE or --cpu none`);
+  return parseCpuProfile(readFileSync(cpu, 'utf8'), cpu);
+}
+
 function main(): void {
-  const { runs, commandsPerClient, protocols, cpu } = parseArgs(process.argv.slice(2));
-  let profile: CpuProfile | undefined;
-  if (cpu !== 'none') {
-    if (!existsSync(cpu)) throw new UsageError(`no CPU profile at '${cpu}': run from the repository root, or give --cpu PROFILE or --cpu none`);
-    profile = parseCpuProfile(readFileSync(cpu, 'utf8'), cpu);
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--series');
+  if (at >= 0) {
+    const [protocol, conflict, cpu] = (argv[at + 1] ?? '').split(',');
+    argv.splice(at, 2);
+    const { runs, commandsPerClient } = parseArgs(argv);
+    const result = series(protocolByName(protocol!).name, Number(conflict), commandsPerClient, runs, cpu === 'none' ? undefined : loadProfile(cpu!));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
   }
+  const { runs, commandsPerClient, protocols, cpu } = parseArgs(argv);
+  const profile = cpu === 'none' ? undefined : loadProfile(cpu);
   const total = REGIONS.length * CLIENTS_PER_REGION * commandsPerClient;
-  console.log(`bench:sim — ${REGIONS.length} GCP regions, ${CLIENTS_PER_REGION} clients/region, ${total} commands per run, median of ${runs} runs`);
+  console.log(`bench:sim — ${REGIONS.length} GCP regions, ${CLIENTS_PER_REGION} clients/region, ${total} commands per run, median of ${runs} runs, each series in its own process`);
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
   console.log('');
   if (profile !== undefined) console.log(`CPU model columns: profile ${cpu}, 1 core per process`);
@@ -97,22 +139,15 @@ function main(): void {
   console.log(`${'protocol'.padEnd(10)}${'conflict'.padStart(9)}${'messages'.padStart(11)}${'msgs/s'.padStart(12)}${'cmds/s'.padStart(11)}${'wall ms'.padStart(10)}${cpuHeader}`);
   for (const protocol of protocols) {
     for (const conflict of [0, 10]) {
-      once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10))); // warm-up
-      const points = Array.from({ length: runs }, () => once(protocol, conflict, commandsPerClient));
-      const msgs = median(points.map((p) => p.messagesPerSec));
-      const cmds = median(points.map((p) => p.commandsPerSec));
-      const wall = median(points.map((p) => p.wallMs));
+      const off = seriesApart(protocol, conflict, commandsPerClient, runs, 'none');
       let cpuCells = '';
       if (profile !== undefined) {
-        once(protocol, conflict, Math.max(1, Math.floor(commandsPerClient / 10)), profile); // warm-up
-        const withCpu = Array.from({ length: runs }, () => once(protocol, conflict, commandsPerClient, profile));
-        const cpuMsgs = median(withCpu.map((p) => p.messagesPerSec));
-        const cpuWall = median(withCpu.map((p) => p.wallMs));
-        cpuCells = `${Math.round(cpuMsgs).toLocaleString('en-US').padStart(12)}${cpuWall.toFixed(0).padStart(12)}${`${(((cpuWall - wall) / wall) * 100).toFixed(0)}%`.padStart(10)}`;
+        const on = seriesApart(protocol, conflict, commandsPerClient, runs, cpu);
+        cpuCells = `${Math.round(on.msgs).toLocaleString('en-US').padStart(12)}${on.wall.toFixed(0).padStart(12)}${`${(((on.wall - off.wall) / off.wall) * 100).toFixed(0)}%`.padStart(10)}`;
       }
       console.log(
-        `${protocol.padEnd(10)}${`${conflict}%`.padStart(9)}${String(points[0]!.messages).padStart(11)}` +
-          `${Math.round(msgs).toLocaleString('en-US').padStart(12)}${Math.round(cmds).toLocaleString('en-US').padStart(11)}${wall.toFixed(0).padStart(10)}${cpuCells}`,
+        `${protocol.padEnd(10)}${`${conflict}%`.padStart(9)}${String(off.messages).padStart(11)}` +
+          `${Math.round(off.msgs).toLocaleString('en-US').padStart(12)}${Math.round(off.cmds).toLocaleString('en-US').padStart(11)}${off.wall.toFixed(0).padStart(10)}${cpuCells}`,
       );
     }
   }
