@@ -140,24 +140,38 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
   const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
   const origin = provenance();
   const command = `orrery exp ${name}`;
-  let figures: Figures;
-  try {
-    rmSync(join(out, 'points'), { recursive: true, force: true });
-    mkdirSync(join(out, 'points'), { recursive: true });
+  const figures = await writeResults(out, async () => {
     for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), pointJson(result, origin));
     const rows = tidyRows(results);
     writeFileSync(join(out, 'results.csv'), tidyCsv(rows));
     writeFileSync(join(out, 'experiment.json'), experimentJson(definition, points, origin, command));
     writeFileSync(join(out, 'summary.md'), summaryMarkdown(definition, rows, command, origin));
-    figures = await writeFigures(out, definition, results, origin, command);
+    return writeFigures(out, definition, results, origin, command);
+  });
+  print(written(definition.name, points.length, started, out, figures));
+}
+
+/**
+ * Writes an experiment's files into `out` (its points/ emptied first) with `write`; a file-system
+ * failure is a one-line usage error naming the directory.
+ */
+async function writeResults(out: string, write: () => Promise<Figures>): Promise<Figures> {
+  try {
+    rmSync(join(out, 'points'), { recursive: true, force: true });
+    mkdirSync(join(out, 'points'), { recursive: true });
+    return await write();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined || error instanceof UsageError) throw error;
     throw new UsageError(`cannot write results to '${out}' (${code})`);
   }
-  print(
-    `${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
-      `${points.length} files in ${join(out, 'points')}, ${describeFigures(figures)}`,
+}
+
+/** The closing line of `orrery exp`. */
+function written(name: string, points: number, started: number, out: string, figures: Figures): string {
+  return (
+    `${name}: ${points} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
+    `${points} files in ${join(out, 'points')}, ${describeFigures(figures)}`
   );
 }
 
@@ -168,23 +182,14 @@ async function runAdapterExperiment(definition: AdapterDeployDefinition, name: s
   const onProgress = progressBar(definition.name);
   const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
   const origin = provenance();
-  let figures: Figures;
-  try {
-    rmSync(join(out, 'points'), { recursive: true, force: true });
-    mkdirSync(join(out, 'points'), { recursive: true });
+  const command = `orrery exp ${name}`;
+  const figures = await writeResults(out, async () => {
     for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), adapterPointJson(result, origin));
     const rows = adapterTidyRows(results);
     writeFileSync(join(out, 'results.csv'), adapterTidyCsv(rows));
-    writeFileSync(join(out, 'experiment.json'), `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...origin, command: `orrery exp ${name}`, definition, points: points.length }, null, 2)}\n`);
-    writeFileSync(join(out, 'summary.md'), adapterSummaryMarkdown(definition, rows, `orrery exp ${name}`, origin));
-    figures = await writeAdapterFigures(out, definition, results, origin, `orrery exp ${name}`);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined || error instanceof UsageError) throw error;
-    throw new UsageError(`cannot write results to '${out}' (${code})`);
-  }
-  print(
-    `${definition.name}: ${points.length} points in ${formatDuration(Date.now() - started)}; wrote ${join(out, 'results.csv')}, ${join(out, 'summary.md')}, ` +
-      `${points.length} files in ${join(out, 'points')}, ${describeFigures(figures)}`,
-  );
+    writeFileSync(join(out, 'experiment.json'), `${JSON.stringify({ format: 'orrery-experiment', version: 1, ...origin, command, definition, points: points.length }, null, 2)}\n`);
+    writeFileSync(join(out, 'summary.md'), adapterSummaryMarkdown(definition, rows, command, origin));
+    return writeAdapterFigures(out, definition, results, origin, command);
+  });
+  print(written(definition.name, points.length, started, out, figures));
 }
