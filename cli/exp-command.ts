@@ -136,8 +136,7 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
   // definition cannot catch (a missing CPU profile) is a one-line usage error, not a worker's crash.
   for (const point of points) simulationFromFlags(simFlagsOf(point));
   const started = Date.now();
-  const onProgress = progressBar(definition.name);
-  const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
+  const results = await runPoints(points, runOptions(definition.name, workers));
   const origin = provenance();
   const command = `orrery exp ${name}`;
   const figures = await writeResults(out, async () => {
@@ -149,6 +148,12 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
     return writeFigures(out, definition, results, origin, command);
   });
   print(written(definition.name, points.length, started, out, figures));
+}
+
+/** How to run the points: `workers` threads (0: the pool's default), a progress bar on a terminal. */
+function runOptions(name: string, workers: number): NonNullable<Parameters<typeof runPoints>[1]> {
+  const onProgress = progressBar(name);
+  return { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) };
 }
 
 /**
@@ -179,8 +184,7 @@ function written(name: string, points: number, started: number, out: string, fig
 async function runAdapterExperiment(definition: AdapterDeployDefinition, name: string, out: string, workers: number, print: (text: string) => void): Promise<void> {
   const points = expandAdapterDefinition(definition);
   const started = Date.now();
-  const onProgress = progressBar(definition.name);
-  const results = await runPoints(points, { ...(workers === 0 ? {} : { workers }), ...(onProgress === undefined ? {} : { onProgress }) });
+  const results = await runPoints(points, runOptions(definition.name, workers));
   const origin = provenance();
   const command = `orrery exp ${name}`;
   const figures = await writeResults(out, async () => {

@@ -12,7 +12,7 @@ import { appOptionsFromFlags } from '../cli/app-command.js';
 import { VERSIONS_MAX } from '../sim/adapter-deploy/artifacts.js';
 import { FLEET_MAX, runAdapterDeploy, STRATEGIES, VALIDATOR_REGIONS, type AdapterDeployFigures, type Strategy } from '../sim/adapter-deploy/scenario.js';
 import { MAX_POINTS, type TableSpec } from './definition.js';
-import { renderTable, type Provenance, type TidyRow } from './output.js';
+import { renderTable, summaryPage, type Provenance, type TidyRow } from './output.js';
 
 /** The columns of the tidy CSV a table may group by. */
 export const ADAPTER_GROUP_FIELDS = ['protocol', 'strategy', 'bad_fraction', 'seed'] as const;
@@ -235,18 +235,10 @@ export function adapterTidyCsv(rows: readonly AdapterRow[]): string {
 
 /** `summary.md`: the description, the command, and the tables (values averaged over seeds). */
 export function adapterSummaryMarkdown(definition: AdapterDeployDefinition, rows: readonly AdapterRow[], command: string, provenance: Provenance): string {
-  const parts = [
-    `# ${definition.name}`,
-    '',
-    definition.description,
-    '',
-    `Produced by \`${command}\` (orrery ${provenance.orreryVersion}, commit ${provenance.commit}${provenance.dirty ? ', with uncommitted changes' : ''}).`,
-    'Raw results: `points/*.json`; tidy table: `results.csv`. Each point reruns alone with the `command` in its JSON.',
-  ];
   // renderTable pivots rows by field name whatever the fields are; the simulation kind's types name
   // its own fields, so the adapter kind's specs and rows pass through them unchanged.
-  for (const spec of definition.tables ?? []) parts.push('', renderTable(spec as unknown as TableSpec, rows as unknown as readonly TidyRow[]));
-  return `${parts.join('\n')}\n`;
+  const tables = (definition.tables ?? []).map((spec) => renderTable(spec as unknown as TableSpec, rows as unknown as readonly TidyRow[]));
+  return summaryPage(definition, tables, command, provenance, 'Raw results: `points/*.json`; tidy table: `results.csv`. Each point reruns alone with the `command` in its JSON.');
 }
 
 /** `orrery exp --list`'s paragraph. */

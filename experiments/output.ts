@@ -253,16 +253,30 @@ export function tableData(spec: TableSpec, rows: readonly TidyRow[]): TableData 
   return { title: spec.title, caption, header, body };
 }
 
-/** `summary.md`: the experiment's description, the command that made it, and its tables. */
-export function summaryMarkdown(definition: ExperimentDefinition, rows: readonly TidyRow[], command: string, provenance: Provenance): string {
+/**
+ * `summary.md` of either kind of experiment: its name and description, the command that made it, a
+ * line on the raw files, and its tables (pivoted by field name, whatever the fields are).
+ */
+export function summaryPage(
+  experiment: { readonly name: string; readonly description: string },
+  tables: readonly string[],
+  command: string,
+  provenance: Provenance,
+  rawFiles = 'Raw results: `points/*.json`; tidy table: `results.csv`.',
+): string {
   const parts = [
-    `# ${definition.name}`,
+    `# ${experiment.name}`,
     '',
-    definition.description,
+    experiment.description,
     '',
     `Produced by \`${command}\` (orrery ${provenance.orreryVersion}, commit ${provenance.commit}${provenance.dirty ? ', with uncommitted changes' : ''}).`,
-    'Raw results: `points/*.json`; tidy table: `results.csv`.',
+    rawFiles,
   ];
-  for (const spec of definition.tables ?? []) parts.push('', renderTable(spec, rows));
+  for (const table of tables) parts.push('', table);
   return `${parts.join('\n')}\n`;
+}
+
+/** `summary.md`: the experiment's description, the command that made it, and its tables. */
+export function summaryMarkdown(definition: ExperimentDefinition, rows: readonly TidyRow[], command: string, provenance: Provenance): string {
+  return summaryPage(definition, (definition.tables ?? []).map((spec) => renderTable(spec, rows)), command, provenance);
 }
