@@ -32,10 +32,10 @@
  * the bad one, and a buffer the main thread wrote wrongly means a bug, not a peer's bad input.
  */
 import type { Key, Op, OpResult } from '../core/command.js';
-import type { Dot, ShardId } from '../core/ids.js';
+import type { Dot, Rifl, ShardId } from '../core/ids.js';
 import { invariant } from '../core/invariant.js';
 import type { ExecutionResult, Executor } from '../core/process.js';
-import { TableExecutor, tempoShardOfKey } from '../protocols/tempo/executor.js';
+import { TableExecutor, tempoShardOfKey, type ResultSink } from '../protocols/tempo/executor.js';
 import type { TempoInfo, Vote } from '../protocols/tempo/messages.js';
 import { ByteReader, ByteWriter } from './binary.js';
 import type { ShardChannel, ShardCodec, ShardRunner } from './shard-channel.js';
@@ -245,12 +245,22 @@ function readValue(reader: ByteReader): OpResult {
   return reader.fail(`result value tag ${tag} at offset ${reader.offset - 1}; accepted: ${ValueTag.Null} (null), ${ValueTag.String} (string)`);
 }
 
-/** A worker thread's half, around one {@link TableExecutor} shard. */
-export class TempoShardRunner implements ShardRunner {
+/**
+ * A worker thread's half, around one {@link TableExecutor} shard. The executor hands it each result
+ * as it is produced ({@link ResultSink}), written straight into the task's answer: no result objects
+ * live until the end of a task (a task of thousands of them outlived young-generation collections
+ * and was copied and promoted by them).
+ */
+export class TempoShardRunner implements ShardRunner, ResultSink {
   /** Votes of the record being read, flat: by, start, end. */
   private votes = new Float64Array(3 * 16);
+  /** The answer of the task being run, and the results written into it. */
+  private writer = new ByteWriter(TASK_CAPACITY_BYTES);
+  private resultCount = 0;
 
-  constructor(private readonly executor: TableExecutor) {}
+  constructor(private readonly executor: TableExecutor) {
+    executor.sendResultsTo(this);
+  }
 
   run(task: Uint8Array): Uint8Array {
     const reader: ByteReader = new ByteReader(task, 'executor task');
@@ -260,6 +270,12 @@ export class TempoShardRunner implements ShardRunner {
     if (byteLength !== reader.length) reader.fail(`its header says ${byteLength} bytes, the buffer has ${reader.length}`);
     const records = reader.u32();
     const now = reader.f64();
+    const writer = this.writer;
+    writer.offset = 0; // a task refused half-way left its partial answer here
+    writer.reserve(ANSWER_HEADER_BYTES);
+    writer.u32(ANSWER_MAGIC);
+    writer.offset = ANSWER_HEADER_BYTES;
+    this.resultCount = 0;
     for (let r = 0; r < records; r++) this.readRecord(reader, now);
     if (reader.offset !== reader.length) reader.fail(`${reader.length - reader.offset} bytes left over after ${records} records`);
     return this.answer();
@@ -327,32 +343,29 @@ export class TempoShardRunner implements ShardRunner {
     return count;
   }
 
-  private answer(): Uint8Array {
-    const results = this.executor.drain();
-    const infos = this.executor.drainShardInfos();
-    const writer = new ByteWriter(ANSWER_HEADER_BYTES + results.length * 32 + infos.length * 24 + 64);
-    writer.u32(ANSWER_MAGIC);
-    writer.u32(0);
-    writer.u32(results.length);
-    writer.u32(infos.length);
-    for (let r = 0; r < results.length; r++) {
-      const result = results[r]!;
-      const values = result.results;
-      invariant(values.length <= COUNT_MAX, () => `${values.length} results on key ${result.key}; accepted: at most ${COUNT_MAX}`);
-      writer.string(result.key);
-      writer.reserve(8 + 2 + values.length);
-      writer.f64(result.rifl);
-      writer.u16(values.length);
-      for (let v = 0; v < values.length; v++) {
-        const value = values[v]!;
-        writer.reserve(1);
-        if (value === null) writer.u8(ValueTag.Null);
-        else {
-          writer.u8(ValueTag.String);
-          writer.string(value);
-        }
+  /** {@link ResultSink}: appends one result to the open answer. */
+  result(rifl: Rifl, key: Key, values: readonly OpResult[]): void {
+    invariant(values.length <= COUNT_MAX, () => `${values.length} results on key ${key}; accepted: at most ${COUNT_MAX}`);
+    const writer = this.writer;
+    writer.string(key);
+    writer.reserve(8 + 2 + values.length);
+    writer.f64(rifl);
+    writer.u16(values.length);
+    for (let v = 0; v < values.length; v++) {
+      const value = values[v]!;
+      writer.reserve(1);
+      if (value === null) writer.u8(ValueTag.Null);
+      else {
+        writer.u8(ValueTag.String);
+        writer.string(value);
       }
     }
+    this.resultCount++;
+  }
+
+  private answer(): Uint8Array {
+    const infos = this.executor.drainShardInfos();
+    const writer = this.writer;
     for (let i = 0; i < infos.length; i++) {
       const info = infos[i]!;
       writer.string(info.key);
@@ -360,7 +373,10 @@ export class TempoShardRunner implements ShardRunner {
       writer.f64(info.dot);
     }
     writer.u32At(4, writer.offset);
-    return writer.finish();
+    writer.u32At(8, this.resultCount);
+    writer.u32At(12, infos.length);
+    // The answer is transferred; the next one starts at the size this one reached.
+    return writer.take(Math.max(TASK_CAPACITY_BYTES, writer.offset));
   }
 }
 

@@ -18,6 +18,7 @@ import { FrontierMap } from '../../core/frontier.js';
 import { formatDot, riflClient, riflSeq, type Dot, type ProcessId, type Rifl, type ShardId } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import type { ExecutionResult, Executor, Time } from '../../core/process.js';
+import type { OpResult } from '../../core/command.js';
 import { KVStore } from '../../apps/kv/store.js';
 import type { StateMachine } from '../../core/state-machine.js';
 import type { Committed, Detached, StableAtKey, TempoFaultInjection, TempoInfo, Vote } from './messages.js';
@@ -63,6 +64,14 @@ function before(a: Entry, clock: number, dot: Dot): boolean {
   return a.clock < clock || (a.clock === clock && a.dot < dot);
 }
 
+/**
+ * Where a host that encodes results itself (the worker threads' codec, runtime/tempo-shard-codec.ts)
+ * takes each result as it is produced, instead of an {@link ExecutionResult} object in `drain`.
+ */
+export interface ResultSink {
+  result(rifl: Rifl, key: Key, results: readonly OpResult[]): void;
+}
+
 /** One shard of a process's table executor (all keys when the host runs one shard). */
 export class TableExecutor implements Executor<TempoInfo> {
   private readonly keys = new Map<Key, KeyState>();
@@ -70,6 +79,8 @@ export class TableExecutor implements Executor<TempoInfo> {
   private shardInfos: StableAtKey[] = [];
   /** Dots whose part on some key ran, once per key, since the last drain; recorded once a host asks. */
   private executedDots: Dot[] | undefined;
+  /** When set, results go here as they are produced and `drain` returns none. */
+  private sink: ResultSink | undefined;
 
   constructor(
     readonly process: ProcessId,
@@ -90,6 +101,12 @@ export class TableExecutor implements Executor<TempoInfo> {
       case 'StableAtKey':
         return this.handleStableAtKey(info);
     }
+  }
+
+  /** Hands every result from now on to `sink` as it is produced (see {@link ResultSink}). */
+  sendResultsTo(sink: ResultSink): void {
+    invariant(this.results.length === 0, () => `${this.results.length} results not drained before a result sink was set`);
+    this.sink = sink;
   }
 
   drain(): readonly ExecutionResult[] {
@@ -150,6 +167,15 @@ export class TableExecutor implements Executor<TempoInfo> {
     this.observer?.onCommitted?.(key, dot, clock, state.votes.stable());
     const table = state.votes;
     for (let i = 0; i < voteCount * 3; i += 3) table.add(votes[i]!, votes[i + 1]!, votes[i + 2]!);
+    // The common case under load: a single-key part that is stable on arrival with nothing queued
+    // before it runs at once, exactly as `enqueue` then `run` would run it, without queueing an entry.
+    if (keys.length === 1 && state.queue.length === 0) {
+      const stable = table.stable();
+      if (clock <= stable) {
+        this.executeFields(key, state, dot, clock, rifl, ops, stable);
+        return;
+      }
+    }
     this.enqueue(key, state, { dot, clock, rifl, ops, keys, announced: false });
   }
 
@@ -216,17 +242,23 @@ export class TableExecutor implements Executor<TempoInfo> {
   }
 
   private execute(key: Key, state: KeyState, entry: Entry, stable: number): void {
+    this.executeFields(key, state, entry.dot, entry.clock, entry.rifl, entry.ops, stable);
+  }
+
+  private executeFields(key: Key, state: KeyState, dot: Dot, clock: number, rifl: Rifl, ops: readonly Op[], stable: number): void {
     invariant(
-      entry.clock > state.lastClock || (entry.clock === state.lastClock && entry.dot > state.lastDot),
-      () => `key ${key}: ${formatDot(entry.dot)} at ${entry.clock} runs after ${formatDot(state.lastDot)} at ${state.lastClock}`,
+      clock > state.lastClock || (clock === state.lastClock && dot > state.lastDot),
+      () => `key ${key}: ${formatDot(dot)} at ${clock} runs after ${formatDot(state.lastDot)} at ${state.lastClock}`,
     );
-    state.lastClock = entry.clock;
-    state.lastDot = entry.dot;
-    this.observer?.onExecuted?.(key, entry.dot, entry.clock, entry.rifl, stable);
-    this.executedDots?.push(entry.dot);
+    state.lastClock = clock;
+    state.lastDot = dot;
+    this.observer?.onExecuted?.(key, dot, clock, rifl, stable);
+    this.executedDots?.push(dot);
     // A rifl committed under two dots (a client retry) runs once per key.
-    if (!state.executedRifls.add(riflClient(entry.rifl), riflSeq(entry.rifl))) return;
-    this.results.push({ rifl: entry.rifl, key, results: this.app.apply({ key, ops: entry.ops }) });
+    if (!state.executedRifls.add(riflClient(rifl), riflSeq(rifl))) return;
+    const results = this.app.apply({ key, ops });
+    if (this.sink !== undefined) this.sink.result(rifl, key, results);
+    else this.results.push({ rifl, key, results });
   }
 }
 
