@@ -3,7 +3,7 @@
  * model's prediction and the runtime part ways (issue 8, item 3).
  *
  * Runs the runtime on loopback (n = 3, no injected delay, executors inline) for one point and
- * compares the CPU time its processes really used per command (process.cpuUsage) with the
+ * compares the CPU time its processes really used per command after `go` (process.cpuUsage) with the
  * calibrated profile's costs applied to the counts the runtime itself observed in that run: protocol
  * messages by type, peer frames, reply frames, client submits, executed results, and how often each
  * process slept waiting for input (voluntary context switches, each one a wake-up). Then the same
@@ -21,6 +21,7 @@ import { runCluster } from '../runtime/launcher.js';
 import { parseCpuProfile, type ProtocolCosts, type TransportCosts } from '../sim/cpu.js';
 import { WORKLOAD_DEFAULTS } from '../sim/workload.js';
 import { predict } from './cpu-validate.js';
+import { liveCounts, modelled as modelledCosts } from '../cli/calibrate-live.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -41,11 +42,6 @@ async function main(): Promise<void> {
   return gap(protocol, clients, durationMs, costs, costs.transport, profileFile);
 }
 
-function mean(table: Readonly<Record<string, number>>): number {
-  const values = Object.values(table);
-  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
 async function gap(protocol: ProtocolName, clients: number, durationMs: number, costs: ProtocolCosts, t: TransportCosts, profileFile: string): Promise<void> {
   const n = 3;
   const regions = localRegions(n);
@@ -61,39 +57,12 @@ async function gap(protocol: ProtocolName, clients: number, durationMs: number, 
     durationMs,
     workerShards: 0,
     graceMs: 2000,
+    statsAtGo: true,
     onLog: () => undefined,
   });
-  const ops = run.result.commandsCompleted;
-  const replicas = [...run.replicas.values()];
-  const sum = (f: (s: (typeof replicas)[number]) => number) => replicas.reduce((total, s) => total + f(s), 0);
-  const replicaCpuNs = sum((s) => (s.cpuUserMs + s.cpuSystemMs) * 1e6);
-  const peerFrames = sum((s) => s.peerFramesSent);
-  const replyFrames = sum((s) => s.framesSent - s.peerFramesSent);
-  const sleeps = sum((s) => s.sleeps);
-  const submitted = sum((s) => s.commandsSubmitted);
-  const executed = sum((s) => s.executed);
-  const messages = run.result.messagesTotal;
-  const clientCpuNs = run.clients.reduce((total, c) => total + (c.cpuUserMs + c.cpuSystemMs) * 1e6, 0);
-  const clientSleeps = run.clients.reduce((total, c) => total + c.sleeps, 0);
-
-  const of = (table: Readonly<Record<string, number>>, kind: string) => table[kind] ?? mean(table);
-  let protocolNs = 0;
-  let messageNs = 0;
-  for (const [type, count] of run.result.messagesByType) {
-    protocolNs += count * of(costs.handleNs, type);
-    messageNs += count * (Math.max(0, of(costs.encodeNs, type) + t.sendMessageNs - t.sendCodecNs) + Math.max(0, of(costs.decodeNs, type) + t.recvMessageNs - t.recvCodecNs));
-  }
-  const terms: Array<[string, number]> = [
-    ['protocol handling', protocolNs + submitted * of(costs.handleNs, 'submit')],
-    ['messages (codec + transport)', messageNs],
-    ['client submits and replies', submitted * t.submitRecvMessageNs + ops * t.replySendMessageNs],
-    ['executor (approx.)', executed * (costs.executedNs + mean(costs.executeNs))],
-    ['peer frames', peerFrames * (t.sendFrameNs + t.recvFrameNs)],
-    ['client frames', replyFrames * (t.replySendFrameNs + t.submitRecvFrameNs)],
-    ['wake-ups and turns', sleeps * (t.wakeNs + t.turnNs)],
-  ];
-  const modelled = terms.reduce((total, [, ns]) => total + ns, 0);
-  const clientModelled = ops * (t.clientCommandNs + t.submitSendMessageNs + t.replyRecvMessageNs) + replyFrames * (t.replyRecvFrameNs + t.submitSendFrameNs) + clientSleeps * (t.wakeNs + t.turnNs);
+  const counts = liveCounts(run, Math.ceil(clients / n) * n);
+  const { ops, messages, peerFrames, replyFrames, sleeps, clientSleeps, replicaCpuNs, clientCpuNs } = counts;
+  const { replicaTerms: terms, replicaNs: modelled, clientNs: clientModelled } = modelledCosts(costs, t, counts);
   const us = (ns: number) => (ns / ops / 1000).toFixed(2);
   console.log(`cpu:gap — ${protocol}, n = ${n} on loopback, ${Math.ceil(clients / n) * n} clients, ${durationMs / 1000} s; profile ${profileFile}; load average ${loadBefore.toFixed(1)} before / ${loadavg()[0]!.toFixed(1)} after`);
   console.log(`runtime: ${Math.round(run.opsPerSec)} ops/s; per command ${(messages / ops).toFixed(2)} peer messages in ${(peerFrames / ops).toFixed(3)} frames, ${(replyFrames / ops).toFixed(3)} reply frames, ${(sleeps / ops).toFixed(3)} replica wake-ups, ${(clientSleeps / ops).toFixed(3)} client wake-ups`);

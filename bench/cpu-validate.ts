@@ -20,7 +20,12 @@
  * client side's from the profile), and the error is computed on that "shared" figure. Throughput is
  * measured over the middle half of the completions, as in cpu:paper.
  *
- * Flags: --runtime FILE (required), --profile FILE (default results/cpu-profile.json), --rtt-ms X,
+ * The default profile is results/cpu-profile-live.json: the calibrated parts plus what the runtime's
+ * processes spend beyond them, fitted on live runtime runs at fewer clients than the ones compared
+ * here (cli/calibrate-live.ts). With results/cpu-profile.json (the parts alone) the model predicts
+ * about 3× the runtime.
+ *
+ * Flags: --runtime FILE (required), --profile FILE (default results/cpu-profile-live.json), --rtt-ms X,
  * --json (print the comparison as JSON).
  */
 import { readFileSync } from 'node:fs';
@@ -121,10 +126,16 @@ export function predict(profile: CpuProfile, point: Measured, workerShards: numb
   const transport = profile.protocols[point.protocol]?.transport;
   const sum = (f: (u: CpuUsage) => number) => usage.reduce((total, u) => total + f(u), 0);
   const replyFrames = sum((u) => u.replyFramesSent);
+  // The client process's residual (live calibration only) goes with the client side's parts.
+  const residual = profile.protocols[point.protocol]?.replica;
   const clientNsPerOp =
     transport === undefined
       ? null
-      : transport.clientCommandNs + transport.submitSendMessageNs + transport.replyRecvMessageNs + (replyFrames / ops) * (transport.turnNs + transport.replyRecvFrameNs + transport.submitSendFrameNs);
+      : transport.clientCommandNs +
+        transport.submitSendMessageNs +
+        transport.replyRecvMessageNs +
+        (residual?.clientCommandNs ?? 0) +
+        (replyFrames / ops) * (transport.turnNs + transport.replyRecvFrameNs + transport.submitSendFrameNs + (residual?.clientFrameNs ?? 0));
   return {
     opsPerSec: Math.round(inWindow / ((to - from) / 1000)),
     protocolCore: usage.map((u) => u.protocolCore),
@@ -154,7 +165,7 @@ function main(): void {
   };
   const runtimeFile = option('runtime');
   if (runtimeFile === undefined) throw new UsageError("give --runtime FILE: the output of 'npm run bench:runtime -- --json' or 'orrery run --json'");
-  const profileFile = option('profile') ?? 'results/cpu-profile.json';
+  const profileFile = option('profile') ?? 'results/cpu-profile-live.json';
   const rttMs = Number(option('rtt-ms') ?? 0.05);
   if (!(rttMs >= 0)) throw new UsageError(`--rtt-ms must be a non-negative number of milliseconds (got ${option('rtt-ms')})`);
   const profile = parseCpuProfile(readFileSync(profileFile, 'utf8'), profileFile);

@@ -8,6 +8,7 @@ import type { ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { calibrate, calibrateWithTransport, CALIBRATE_DEFAULTS } from './calibrate.js';
+import { LIVE_CLIENTS, LIVE_DURATION_MS } from './calibrate-live.js';
 import { intFlag, numberFlag, stringFlag } from './options.js';
 
 type Argv = Record<string, unknown>;
@@ -17,6 +18,11 @@ export const CALIBRATE_FLAGS = {
   out: { type: 'string', describe: 'write the profile to FILE (default: print it)' },
   transport: { type: 'string', describe: "measure the runtime's transport too (writer, loopback socket, reader): yes or no [default: yes]" },
   replica: { type: 'string', describe: "also replay process 1's inputs through a real replica process (experimental; its residual is used only if the replay is faithful): yes or no [default: no]" },
+  live: {
+    type: 'string',
+    describe: `also run the real runtime on loopback (n = 3) at a few client counts and fit what its processes spend beyond the calibrated parts: yes or no [default: no]`,
+  },
+  'live-clients': { type: 'string', describe: `client counts of the live runs, comma-separated [default: ${LIVE_CLIENTS.join(',')}]` },
   'clients-per-region': { type: 'string', describe: `closed-loop clients in each of the 3 regions [default: ${CALIBRATE_DEFAULTS.clientsPerRegion}]` },
   commands: { type: 'string', describe: `commands per client in the measured run [default: ${CALIBRATE_DEFAULTS.commandsPerClient}]` },
   conflict: { type: 'string', describe: `percentage of conflicting commands [default: ${CALIBRATE_DEFAULTS.conflictRate}]` },
@@ -31,6 +37,14 @@ export async function runCalibrateCommand(argv: Argv, print: (text: string) => v
   const replica = stringFlag(argv, 'replica', 'no');
   if (replica !== 'yes' && replica !== 'no') throw new UsageError(`--replica must be yes or no (got '${replica}')`);
   if (replica === 'yes' && transport === 'no') throw new UsageError('--replica yes needs --transport yes: the replay is compared with the transport model');
+  const live = stringFlag(argv, 'live', 'no');
+  if (live !== 'yes' && live !== 'no') throw new UsageError(`--live must be yes or no (got '${live}')`);
+  if (live === 'yes' && transport === 'no') throw new UsageError('--live yes needs --transport yes: the live runs are compared with the transport model');
+  if (live === 'yes' && replica === 'yes') throw new UsageError('--live yes and --replica yes both fit the replica residual: pick one');
+  const liveClients = (stringFlag(argv, 'live-clients', LIVE_CLIENTS.join(',')) ?? '').split(',').map((x) => Number(x.trim()));
+  if (liveClients.length < 2 || liveClients.some((c) => !Number.isInteger(c) || c < 3 || c > 3000)) {
+    throw new UsageError(`--live-clients must be at least two integers in 3..3000, comma-separated (got '${stringFlag(argv, 'live-clients', '')}')`);
+  }
   const options = {
     protocols,
     clientsPerRegion: intFlag(argv, 'clients-per-region', CALIBRATE_DEFAULTS.clientsPerRegion, 1, 10_000),
@@ -39,7 +53,10 @@ export async function runCalibrateCommand(argv: Argv, print: (text: string) => v
     command,
     log: (line: string) => process.stderr.write(`${line}\n`),
   };
-  const profile = transport === 'yes' ? await calibrateWithTransport(options, {}, replica === 'yes') : calibrate(options);
+  const profile =
+    transport === 'yes'
+      ? await calibrateWithTransport(options, {}, replica === 'yes', {}, live === 'yes' ? { clients: liveClients, durationMs: LIVE_DURATION_MS } : undefined)
+      : calibrate(options);
   const text = `${JSON.stringify(profile, null, 2)}\n`;
   const out = stringFlag(argv, 'out', undefined);
   if (out === undefined) {

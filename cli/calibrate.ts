@@ -35,6 +35,8 @@ import { Rng } from '../core/rng.js';
 import { protocolByName } from '../protocols/index.js';
 import type { Command } from '../core/command.js';
 import type { Dot, ProcessId } from '../core/ids.js';
+import { invariant } from '../core/invariant.js';
+import { calibrateLive, type LiveOptions } from './calibrate-live.js';
 import { measureReplica, type ReplicaOptions } from './calibrate-replica.js';
 import { measureTransport, type TransportMeasurement, type TransportOptions, type TransportSamples } from './calibrate-transport.js';
 
@@ -485,7 +487,15 @@ export function transportCosts(measured: TransportMeasurement, samples: Transpor
  * real replica process replaying process 1's inputs (cli/calibrate-replica.ts; experimental, used
  * only when the replay is faithful).
  */
-export async function calibrateWithTransport(options: CalibrateOptions, transport: TransportOptions = {}, replica = false, replicaOptions: ReplicaOptions = {}): Promise<CpuProfile> {
+export async function calibrateWithTransport(
+  options: CalibrateOptions,
+  transport: TransportOptions = {},
+  replica = false,
+  replicaOptions: ReplicaOptions = {},
+  /** Fit the residual on the live runtime instead (cli/calibrate-live.ts); excludes `replica`. */
+  live?: Omit<LiveOptions, 'log'>,
+): Promise<CpuProfile> {
+  invariant(!(replica && live !== undefined), 'the replica replay and the live calibration both fit the replica residual: pick one');
   const samples = new Map<ProtocolName, TransportSamples>();
   const loadBefore = loadavg()[0]!;
   const profile = calibrate({ ...options, onSamples: (name, s) => samples.set(name, s) });
@@ -497,7 +507,11 @@ export async function calibrateWithTransport(options: CalibrateOptions, transpor
     const sample = samples.get(name)!;
     const measured = await measureTransport(name, CALIBRATION_REGIONS.length, sample, transport);
     const withTransport: ProtocolCosts = { ...costs, transport: transportCosts(measured, sample, costs, clientCommandNs), transportDetail: measured };
-    if (replica) {
+    if (live !== undefined) {
+      options.log?.(`calibrating ${name} on the live runtime (${live.clients.join(', ')} clients, ${live.durationMs / 1000} s each) …`);
+      const fitted = await calibrateLive(name, costs, withTransport.transport!, { ...live, log: (line) => options.log?.(line) });
+      protocols[name] = { ...withTransport, replica: fitted.replica, replicaDetail: fitted.detail };
+    } else if (replica) {
       options.log?.(`calibrating ${name}'s replica process …`);
       const replay = await measureReplica(name, { ...profile, protocols: { [name]: withTransport } }, sample.inputs, replicaOptions);
       if (replay.faithful) protocols[name] = { ...withTransport, replica: { inputNs: replay.inputNs, frameNs: replay.frameNs }, replicaDetail: replay };

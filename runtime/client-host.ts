@@ -70,6 +70,9 @@ export interface ClientReport {
   /** Voluntary context switches: how often the process slept waiting for input (and woke up). */
   readonly sleeps: number;
   readonly cpuSystemMs: number;
+  /** CPU ms (user + system) and sleeps the process had spent when `go` came: start-up, not the run. */
+  readonly cpuMsAtGo: number;
+  readonly sleepsAtGo: number;
 }
 
 interface Outstanding {
@@ -110,6 +113,8 @@ export class ClientGroup {
   private lastReplyMs = 0;
   private issuing = false;
   private finish: ((report: ClientReport) => void) | undefined;
+  private cpuMsAtGo = 0;
+  private sleepsAtGo = 0;
 
   constructor(
     private readonly spec: ClientGroupSpec,
@@ -140,6 +145,9 @@ export class ClientGroup {
 
   /** Runs the workload; resolves with the report when every client is done. */
   run(): Promise<ClientReport> {
+    const cpuAtGo = process.cpuUsage();
+    this.cpuMsAtGo = (cpuAtGo.user + cpuAtGo.system) / 1000;
+    this.sleepsAtGo = process.resourceUsage().voluntaryContextSwitches;
     return new Promise((resolve) => {
       this.finish = resolve;
       this.issuing = true;
@@ -337,6 +345,8 @@ export class ClientGroup {
       cpuUserMs: cpu.user / 1000,
       sleeps: process.resourceUsage().voluntaryContextSwitches,
       cpuSystemMs: cpu.system / 1000,
+      cpuMsAtGo: this.cpuMsAtGo,
+      sleepsAtGo: this.sleepsAtGo,
     });
   }
 }

@@ -67,6 +67,8 @@ export interface RuntimeOptions {
   readonly remote?: readonly ProcessId[];
   /** Awaited once every replica is up, before the clients start (tests poke the cluster here). */
   readonly beforeClients?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => Promise<void>;
+  /** Ask the replicas for their stats just before `go` too (RuntimeResult.replicasAtGo; calibration uses it). */
+  readonly statsAtGo?: boolean;
 }
 
 export interface ProcessCpu {
@@ -85,6 +87,11 @@ export interface RuntimeResult {
   readonly cpu: readonly ProcessCpu[];
   /** Stats of the replicas alive at the end, by id. */
   readonly replicas: ReadonlyMap<ProcessId, ReplicaStats>;
+  /**
+   * Stats of the replicas just before the clients were told to go, by id (only with
+   * `statsAtGo`): subtracted from `replicas`, what the run itself cost them, start-up left out.
+   */
+  readonly replicasAtGo: ReadonlyMap<ProcessId, ReplicaStats> | undefined;
   readonly clients: readonly ClientReport[];
   readonly crashed: readonly ProcessId[];
   /** When each crash was injected, on the clients' history clock (epoch ms: `performance.timeOrigin + now()`). */
@@ -310,6 +317,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     const reportsPromise = Promise.all(
       groups.map((g) => awaitMessage<Extract<FromClient, { t: 'done' }>>(g, 'done', (options.durationMs ?? 600_000) + 600_000)),
     );
+    const atGo = options.statsAtGo === true ? await statsOf(replicas, timeoutMs) : undefined;
     for (const g of groups) g.child.send({ t: 'go' } satisfies ToClient);
     for (const crash of options.crashes ?? []) {
       crashTimers.push(
@@ -331,7 +339,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     const stats = await settle(replicas, expected, options.graceMs ?? 3000, timeoutMs);
     for (const g of groups) await stopChild(g, { t: 'stop' });
     for (const r of replicas) await stopChild(r, { t: 'stop' });
-    return buildResult(options, clients, stats, crashed, crashedAtMs, childPids);
+    return buildResult(options, clients, stats, atGo, crashed, crashedAtMs, childPids);
   } finally {
     for (const timer of crashTimers) clearTimeout(timer);
     await Promise.all(started.map((c) => stopChild(c, undefined)));
@@ -343,16 +351,7 @@ async function settle(replicas: readonly Child[], expected: number, waitMs: numb
   const deadline = Date.now() + waitMs;
   let previous = '';
   for (;;) {
-    const alive = replicas.filter((r) => r.alive && r.child.connected);
-    const stats = new Map<ProcessId, ReplicaStats>();
-    const answers = await Promise.allSettled(
-      alive.map((r) => {
-        const answer = awaitMessage<Extract<FromReplica, { t: 'stats' }>>(r, 'stats', timeoutMs);
-        r.child.send({ t: 'stats' } satisfies ToReplica);
-        return answer;
-      }),
-    );
-    for (const answer of answers) if (answer.status === 'fulfilled') stats.set(answer.value.stats.id, answer.value.stats);
+    const stats = await statsOf(replicas, timeoutMs);
     const counts = [...stats.values()].map((s) => s.executed).join(',');
     const done = [...stats.values()].every((s) => s.executed >= expected) && counts === previous;
     if (done || Date.now() > deadline) return stats;
@@ -361,10 +360,26 @@ async function settle(replicas: readonly Child[], expected: number, waitMs: numb
   }
 }
 
+/** The stats of every live replica that answers, by id. */
+async function statsOf(replicas: readonly Child[], timeoutMs: number): Promise<Map<ProcessId, ReplicaStats>> {
+  const alive = replicas.filter((r) => r.alive && r.child.connected);
+  const stats = new Map<ProcessId, ReplicaStats>();
+  const answers = await Promise.allSettled(
+    alive.map((r) => {
+      const answer = awaitMessage<Extract<FromReplica, { t: 'stats' }>>(r, 'stats', timeoutMs);
+      r.child.send({ t: 'stats' } satisfies ToReplica);
+      return answer;
+    }),
+  );
+  for (const answer of answers) if (answer.status === 'fulfilled') stats.set(answer.value.stats.id, answer.value.stats);
+  return stats;
+}
+
 function buildResult(
   options: RuntimeOptions,
   clients: readonly ClientReport[],
   replicas: Map<ProcessId, ReplicaStats>,
+  replicasAtGo: Map<ProcessId, ReplicaStats> | undefined,
   crashed: ProcessId[],
   crashedAtMs: ReadonlyMap<ProcessId, number>,
   childPids: number[],
@@ -448,6 +463,7 @@ function buildResult(
     opsPerSec: wallMs > 0 ? (completed / wallMs) * 1000 : 0,
     cpu,
     replicas,
+    replicasAtGo,
     clients,
     crashed,
     crashedAtMs,

@@ -70,10 +70,20 @@ export interface ProtocolCosts {
   readonly replicaDetail?: unknown;
 }
 
-/** The replica replay's residual costs, in nanoseconds. */
+/**
+ * A real replica's residual costs beyond the calibrated parts, in nanoseconds: from the replica
+ * replay (cli/calibrate-replica.ts) or from the live runtime (cli/calibrate-live.ts). The simulator
+ * charges `inputNs` per wire input, `frameNs` per frame read and `wakeNs` per wake-up (live calibration
+ * only); the client terms (live calibration only) are the client process's, which the simulator does
+ * not model and cpu:validate adds to the client side's CPU per command.
+ */
 export interface ReplicaCosts {
   readonly inputNs: number;
   readonly frameNs: number;
+  readonly wakeNs?: number;
+  readonly clientCommandNs?: number;
+  readonly clientFrameNs?: number;
+  readonly clientWakeNs?: number;
 }
 
 /**
@@ -225,8 +235,12 @@ function transportCosts(value: unknown, where: string): TransportCosts {
 function replicaCosts(value: unknown, where: string): ReplicaCosts {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be an object with inputNs and frameNs`);
   const v = value as Record<string, unknown>;
-  for (const name of Object.keys(v)) if (name !== 'inputNs' && name !== 'frameNs') throw new UsageError(`${where}.${name} is not a replica cost; accepted: inputNs, frameNs`);
-  return { inputNs: nonNegative(v['inputNs'], `${where}.inputNs`), frameNs: nonNegative(v['frameNs'], `${where}.frameNs`) };
+  const optional = ['wakeNs', 'clientCommandNs', 'clientFrameNs', 'clientWakeNs'] as const;
+  const accepted = ['inputNs', 'frameNs', ...optional];
+  for (const name of Object.keys(v)) if (!accepted.includes(name)) throw new UsageError(`${where}.${name} is not a replica cost; accepted: ${accepted.join(', ')}`);
+  const costs: Record<string, number> = { inputNs: nonNegative(v['inputNs'], `${where}.inputNs`), frameNs: nonNegative(v['frameNs'], `${where}.frameNs`) };
+  for (const name of optional) if (v[name] !== undefined) costs[name] = nonNegative(v[name], `${where}.${name}`);
+  return costs as unknown as ReplicaCosts;
 }
 
 /** Reads and validates a profile; every mistake names the file and the field. */
@@ -359,6 +373,7 @@ export class CpuModel {
   /** The replica replay's residual per wire input and per frame received (0 without it). */
   private readonly replicaInputNs: number;
   private readonly replicaFrameNs: number;
+  private readonly replicaWakeNs: number;
   private readonly processes: ProcessCpu[] = [];
   /** The process whose input is in progress. */
   private current: ProcessCpu | undefined;
@@ -406,6 +421,7 @@ export class CpuModel {
     this.recvExtraNs = costs.transport === undefined ? 0 : costs.transport.recvMessageNs - costs.transport.recvCodecNs;
     this.replicaInputNs = costs.replica?.inputNs ?? 0;
     this.replicaFrameNs = costs.replica?.frameNs ?? 0;
+    this.replicaWakeNs = costs.replica?.wakeNs ?? 0;
     this.executorWorkNs = new Float64Array(Math.max(1, executorCores));
     for (let p = 0; p < n; p++) {
       this.processes.push({
@@ -449,9 +465,9 @@ export class CpuModel {
    * next turn, which polls when the current one ends. Each turn costs `turnNs` (plus `wakeNs` when
    * it starts on an idle process, which was asleep waiting for input); each connection
    * read in a turn costs one frame (`recvFrameNs`, or `submitRecvFrameNs` for clients), each
-   * connection written in a turn one frame (see chargeSend and chargeReply). With the replica
-   * replay's residual, every wire input costs `replica.inputNs` more and every frame read
-   * `replica.frameNs` more.
+   * connection written in a turn one frame (see chargeSend and chargeReply). With a replica
+   * residual (replay or live calibration), every wire input costs `replica.inputNs` more, every
+   * frame read `replica.frameNs` more and every wake-up `replica.wakeNs` more.
    */
   begin(index: number, arrivalNs: number, wireKind: string | undefined, payloadBytes: number, source = -1): number {
     const cpu = this.processes[index]!;
@@ -472,7 +488,7 @@ export class CpuModel {
       // and if the core is idle, the process was asleep waiting for input and wakes up.
       cpu.turn++;
       cpu.turnPollNs = startNs;
-      this.workNs += arrivalNs > cpu.protocolFreeNs ? transport.turnNs + transport.wakeNs : transport.turnNs;
+      this.workNs += arrivalNs > cpu.protocolFreeNs ? transport.turnNs + transport.wakeNs + this.replicaWakeNs : transport.turnNs;
     }
     if (source >= 0 && cpu.recvTurn[source] !== cpu.turn) {
       cpu.recvTurn[source] = cpu.turn;

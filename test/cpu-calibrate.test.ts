@@ -120,6 +120,18 @@ describe('orrery sim --cpu and orrery calibrate on the command line', () => {
     const replica = orrery('calibrate', '--replica', 'yes', '--transport', 'no');
     expect(replica.status).toBe(2);
     expect(replica.stderr.trim()).toBe('orrery: --replica yes needs --transport yes: the replay is compared with the transport model');
+    const live: Array<[string[], string]> = [
+      [['--live', 'sometimes'], "orrery: --live must be yes or no (got 'sometimes')"],
+      [['--live', 'yes', '--transport', 'no'], 'orrery: --live yes needs --transport yes: the live runs are compared with the transport model'],
+      [['--live', 'yes', '--replica', 'yes'], 'orrery: --live yes and --replica yes both fit the replica residual: pick one'],
+      [['--live', 'yes', '--live-clients', '15'], "orrery: --live-clients must be at least two integers in 3..3000, comma-separated (got '15')"],
+      [['--live', 'yes', '--live-clients', '15,x'], "orrery: --live-clients must be at least two integers in 3..3000, comma-separated (got '15,x')"],
+    ];
+    for (const [flags, message] of live) {
+      const run = orrery('calibrate', ...flags);
+      expect(run.status, flags.join(' ')).toBe(2);
+      expect(run.stderr.trim()).toBe(message);
+    }
     expect(orrery('sim', '--protocol', 'fpaxos', '--cpu', out, '--commands', '5').status).toBe(0);
     const missing = orrery('sim', '--protocol', 'tempo', '--cpu', out, '--commands', '5');
     expect(missing.status).toBe(2);

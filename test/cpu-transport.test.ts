@@ -88,6 +88,21 @@ describe('turns and frames: what one input costs, exactly', () => {
     expect(cpu.complete(0, start).sendNs - 1e6).toBe(4000 + 1000);
   });
 
+  test('the live calibration\'s residual adds its cost per wake-up too; a busy turn pays none', () => {
+    const cpu = new CpuModel('fpaxos', 3, { profile: toyProfile(['fpaxos'], { ...costs, replica: { inputNs: 11, frameNs: 13, wakeNs: 17, clientCommandNs: 19 } }), cores: 1 }, 1, false);
+    let start = cpu.begin(0, 100, 'MAccept', 0, 1);
+    cpu.chargeHandle('MAccept');
+    const first = cpu.complete(0, start);
+    expect(first.sendNs - 100).toBe(4000 + 17 + 1000 + 200 + 13 + 40 + 11 + 5);
+    // Arriving while that turn runs: the next turn starts on a busy core, no wake-up to pay.
+    start = cpu.begin(0, 110, 'MAccept', 0, 1);
+    cpu.chargeHandle('MAccept');
+    expect(cpu.complete(0, start).sendNs - first.sendNs).toBe(1000 + 200 + 13 + 40 + 11 + 5);
+    // A timer on an idle process wakes it: turn, wake-up and the residual's wake-up.
+    start = cpu.begin(0, 1e6, undefined, 0, -1);
+    expect(cpu.complete(0, start).sendNs - 1e6).toBe(4000 + 17 + 1000);
+  });
+
   test('without transport costs nothing of it is charged (older profiles keep their meaning)', () => {
     const cpu = new CpuModel('fpaxos', 3, { profile: toyProfile(['fpaxos'], toyCosts(0, { handleNs: { MAccept: 5 }, encodeNs: { MAccepted: 50 }, decodeNs: { MAccept: 30 } })), cores: 1 }, 1, false);
     const start = cpu.begin(0, 0, 'MAccept', 0, 1);
@@ -162,7 +177,7 @@ describe('the profile\'s transport table', () => {
     const text = JSON.stringify({ ...toyProfile(['fpaxos'], toyCosts(1)), protocols: { fpaxos: { ...toyCosts(1), replica: { inputNs: 5, frameNs: 7 } } } });
     expect(parseCpuProfile(text, 'p').protocols.fpaxos!.replica).toEqual({ inputNs: 5, frameNs: 7 });
     const bad = JSON.stringify({ ...toyProfile(['fpaxos'], toyCosts(1)), protocols: { fpaxos: { ...toyCosts(1), replica: { inputNs: 5, frameNs: 7, gcNs: 1 } } } });
-    expect(() => parseCpuProfile(bad, 'p')).toThrow(/p: protocols\.fpaxos\.replica\.gcNs is not a replica cost; accepted: inputNs, frameNs/);
+    expect(() => parseCpuProfile(bad, 'p')).toThrow(/p: protocols\.fpaxos\.replica\.gcNs is not a replica cost; accepted: inputNs, frameNs, wakeNs, clientCommandNs, clientFrameNs, clientWakeNs/);
   });
 
   test('a missing, unknown or negative figure is refused naming the field', () => {

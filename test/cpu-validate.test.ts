@@ -1,7 +1,7 @@
 /** The validation script reads the runtime's throughput from either of its JSON outputs. */
 import { describe, expect, test } from 'vitest';
 import { predict, readRuntime, sharedPrediction } from '../bench/cpu-validate.js';
-import { toyCosts, toyProfile } from './support/cpu-profiles.js';
+import { toyCosts, toyProfile, toyTransport } from './support/cpu-profiles.js';
 
 describe('cpu:validate input', () => {
   test('bench:runtime --json: the saturated points with n = 3, worker shards and CPUs', () => {
@@ -31,6 +31,19 @@ describe('cpu:validate input', () => {
     expect(predicted.opsPerSec).toBeGreaterThan(19_000);
     expect(predicted.opsPerSec).toBeLessThanOrEqual(20_000);
     expect(predicted.protocolCore[0]).toBeGreaterThan(0.95);
+  });
+
+  test('the live residual of the client process adds to the client side: per command, and per reply frame', () => {
+    const transport = toyTransport({ clientCommandNs: 1_000, replyRecvFrameNs: 500 });
+    const base = toyCosts(10_000, { transport });
+    const point = { protocol: 'fpaxos' as const, clients: 60, opsPerSec: 0 };
+    const without = predict(toyProfile(['fpaxos'], base), point, 0, 0.05);
+    const withResidual = predict(toyProfile(['fpaxos'], { ...base, replica: { inputNs: 0, frameNs: 0, clientCommandNs: 3_000, clientFrameNs: 0 } }), point, 0, 0.05);
+    expect(withResidual.opsPerSec).toBe(without.opsPerSec);
+    expect(withResidual.clientNsPerOp! - without.clientNsPerOp!).toBe(3_000);
+    const perFrame = predict(toyProfile(['fpaxos'], { ...base, replica: { inputNs: 0, frameNs: 0, clientFrameNs: 6_000 } }), point, 0, 0.05);
+    // One reply frame per this many replies: the frame residual is shared by them.
+    expect(perFrame.clientNsPerOp! - without.clientNsPerOp!).toBeCloseTo(6_000 / without.repliesPerFrame!, -1);
   });
 
   test('on a machine with fewer CPUs than processes, the prediction is capped by the CPU per command of all of them', () => {
