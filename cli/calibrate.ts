@@ -36,7 +36,7 @@ import { protocolByName } from '../protocols/index.js';
 import type { Command } from '../core/command.js';
 import type { Dot, ProcessId } from '../core/ids.js';
 import { invariant } from '../core/invariant.js';
-import { calibrateLive, type LiveOptions } from './calibrate-live.js';
+import { calibrateLive, fitNonNegative, type LiveOptions } from './calibrate-live.js';
 import { measureReplica, type ReplicaOptions } from './calibrate-replica.js';
 import { measureTransport, type TransportMeasurement, type TransportOptions, type TransportSamples } from './calibrate-transport.js';
 
@@ -101,11 +101,12 @@ function timingOverheadMs(): number {
   return values[values.length >> 1]!;
 }
 
-/** Executor calls: kind, duration and how many parts it executed. */
+/** Executor calls: kind, duration, how many parts it executed and the search work it did (`Executor.workDone`). */
 export interface ExecutorCall {
   readonly kind: string;
   readonly ms: number;
   readonly executed: number;
+  readonly units?: number;
 }
 
 /** Everything one instrumented run observed. */
@@ -178,6 +179,7 @@ class TimedProcess<Msg extends Message, Info> implements Process<Msg, Info> {
 class TimedExecutor<Info> implements Executor<Info> {
   private startMs = 0;
   private kind = 'info';
+  private workBefore = 0;
   readonly drainShardInfos?: () => readonly Info[];
   readonly drainExecuted?: () => readonly Dot[];
 
@@ -191,6 +193,7 @@ class TimedExecutor<Info> implements Executor<Info> {
 
   handle(info: Info, now: number): void {
     this.kind = infoKind(info);
+    this.workBefore = this.inner.workDone?.() ?? 0;
     this.startMs = performance.now();
     this.inner.handle(info, now);
   }
@@ -198,7 +201,8 @@ class TimedExecutor<Info> implements Executor<Info> {
   drain(): readonly ExecutionResult[] {
     const results = this.inner.drain();
     const ms = performance.now() - this.startMs;
-    this.recorder.executor.push({ kind: this.kind, ms, executed: results.length });
+    const units = (this.inner.workDone?.() ?? 0) - this.workBefore;
+    this.recorder.executor.push({ kind: this.kind, ms, executed: results.length, units });
     if (results.length > 0 && this.recorder.replies.length < 256) this.recorder.replies.push([...results]);
     return results;
   }
@@ -278,41 +282,44 @@ function countByKind(calls: readonly ExecutorCall[]): Map<string, number> {
 }
 
 /**
- * Executor cost as `executeNs[kind] + executedNs · parts executed`, fitted by least squares over every
- * call (one intercept per info kind, one shared slope), after dropping each kind's slowest 1%. The fit
- * keeps each kind's mean cost exact, which is what throughput depends on. When the number executed
- * never varies within a kind (FPaxos: one part per slot), the slope is not identifiable and the whole
- * cost goes to it; a negative slope (calls that execute are cheaper than calls that wait) is clamped
- * to zero and the kind's mean goes to its intercept.
+ * Executor cost as `executeNs[kind] + executedNs · parts executed + executeUnitNs · units of search
+ * work`, fitted by least squares over every call (one intercept per info kind, shared slopes), after
+ * dropping each kind's slowest 1%. The fit keeps each kind's mean cost exact, which is what
+ * throughput depends on. The slopes come from the calls' deviations from their kind's means (so the
+ * intercepts do not bias them), non-negative (cli/calibrate-live.ts `fitNonNegative`): a slope the
+ * data would make negative (calls that execute are cheaper than calls that wait) is 0. When neither
+ * the parts executed nor the units vary within a kind (FPaxos: one part per slot, no search), the
+ * slopes are not identifiable and the whole cost goes to the parts executed.
  */
-export function fitExecutor(calls: readonly ExecutorCall[], overheadMs: number): { executeNs: Map<string, number>; executedNs: number } {
+export function fitExecutor(calls: readonly ExecutorCall[], overheadMs: number): { executeNs: Map<string, number>; executedNs: number; executeUnitNs: number } {
   const byKind = new Map<string, ExecutorCall[]>();
   for (const call of calls) {
     let list = byKind.get(call.kind);
     if (list === undefined) byKind.set(call.kind, (list = []));
     list.push(call);
   }
-  const kept = new Map<string, { calls: ExecutorCall[]; meanMs: number; meanExecuted: number }>();
-  let covariance = 0;
-  let variance = 0;
+  const kept = new Map<string, { meanMs: number; meanExecuted: number; meanUnits: number }>();
+  const centered: Array<{ x: number[]; y: number }> = [];
   let totalMs = 0;
   let totalExecuted = 0;
   for (const [kind, list] of byKind) {
     const sortedCalls = [...list].sort((a, b) => a.ms - b.ms).slice(0, Math.max(1, Math.floor(list.length * 0.99)));
     const meanMs = sortedCalls.reduce((sum, c) => sum + c.ms, 0) / sortedCalls.length - overheadMs;
     const meanExecuted = sortedCalls.reduce((sum, c) => sum + c.executed, 0) / sortedCalls.length;
-    for (const c of sortedCalls) {
-      covariance += (c.executed - meanExecuted) * (c.ms - overheadMs - meanMs);
-      variance += (c.executed - meanExecuted) ** 2;
-    }
+    const meanUnits = sortedCalls.reduce((sum, c) => sum + (c.units ?? 0), 0) / sortedCalls.length;
+    for (const c of sortedCalls) centered.push({ x: [c.executed - meanExecuted, (c.units ?? 0) - meanUnits], y: c.ms - overheadMs - meanMs });
     totalMs += Math.max(0, meanMs) * sortedCalls.length;
     totalExecuted += meanExecuted * sortedCalls.length;
-    kept.set(kind, { calls: sortedCalls, meanMs: Math.max(0, meanMs), meanExecuted });
+    kept.set(kind, { meanMs: Math.max(0, meanMs), meanExecuted, meanUnits });
   }
-  const slopeMs = variance > 0 ? Math.max(0, covariance / variance) : totalExecuted > 0 ? totalMs / totalExecuted : 0;
+  const varies = (j: number) => centered.some((p) => p.x[j] !== 0);
+  let slopeMs = 0;
+  let unitMs = 0;
+  if (varies(0) || varies(1)) [slopeMs, unitMs] = fitNonNegative(centered, 2) as [number, number];
+  else slopeMs = totalExecuted > 0 ? totalMs / totalExecuted : 0;
   const executeNs = new Map<string, number>();
-  for (const [kind, k] of kept) executeNs.set(kind, Math.round(Math.max(0, k.meanMs - slopeMs * k.meanExecuted) * 1e7) / 10);
-  return { executeNs, executedNs: Math.round(slopeMs * 1e7) / 10 };
+  for (const [kind, k] of kept) executeNs.set(kind, Math.round(Math.max(0, k.meanMs - slopeMs * k.meanExecuted - unitMs * k.meanUnits) * 1e7) / 10);
+  return { executeNs, executedNs: Math.round(slopeMs * 1e7) / 10, executeUnitNs: Math.round(unitMs * 1e7) / 10 };
 }
 
 /** Items for the transport streams: the sampled messages interleaved in the proportions the run sent them. */
@@ -356,8 +363,10 @@ export function calibrateProtocol(name: ProtocolName, options: CalibrateOptions,
     samples.push([kind, values.length]);
   }
 
-  const { executeNs, executedNs } = fitExecutor(recorder.executor, overheadMs);
+  const { executeNs, executedNs, executeUnitNs } = fitExecutor(recorder.executor, overheadMs);
   for (const [kind, count] of countByKind(recorder.executor)) samples.push([`execute:${kind}`, count]);
+  const units = recorder.executor.reduce((sum, c) => sum + (c.units ?? 0), 0);
+  if (units > 0) samples.push(['execute:units', units]);
 
   // Codec warm-up: every kind once, figures thrown away, so the first kind measured is not the slowest.
   for (const messages of recorder.messages.values()) codecCost(messages, 8, overheadMs);
@@ -385,6 +394,7 @@ export function calibrateProtocol(name: ProtocolName, options: CalibrateOptions,
     wireBytes: sorted(wireBytes),
     executeNs: sorted(executeNs),
     executedNs,
+    ...(units > 0 ? { executeUnitNs } : {}),
     samples: sorted(samples),
   };
 }

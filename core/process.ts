@@ -120,6 +120,13 @@ export interface Executor<Info> {
    * this feedback calls it once before the first input.
    */
   drainExecuted?(): readonly Dot[];
+  /**
+   * Optional: units of search work done so far, a deterministic count that grows with what a call
+   * had to look at rather than with what it executed (the graph executors count dependency entries
+   * examined). The CPU model charges a calibrated cost per unit (`executeUnitNs`), so an executor
+   * whose searches grow with the in-flight dependency clusters costs more as they grow.
+   */
+  workDone?(): number;
 }
 
 /** Everything a host needs to run one protocol. */

@@ -50,6 +50,12 @@ export interface ProtocolCosts {
   readonly executeNs: Readonly<Record<string, number>>;
   /** Executing one command part (one partial result) on top of handling the info that released it. */
   readonly executedNs: number;
+  /**
+   * One unit of an executor's search work (`Executor.workDone`: dependency entries the graph
+   * executors examine), on top of the above; absent (0) in profiles that predate it and for
+   * executors that count none.
+   */
+  readonly executeUnitNs?: number;
   /** How many calls each figure averaged (for people; the model ignores it). */
   readonly samples?: Readonly<Record<string, number>>;
   /**
@@ -270,6 +276,7 @@ export function parseCpuProfile(text: string, source: string): CpuProfile {
       wireBytes: costTable(c['wireBytes'], `${where}.wireBytes`, true),
       executeNs: costTable(c['executeNs'], `${where}.executeNs`, true),
       executedNs: nonNegative(c['executedNs'], `${where}.executedNs`),
+      ...(c['executeUnitNs'] === undefined ? {} : { executeUnitNs: nonNegative(c['executeUnitNs'], `${where}.executeUnitNs`) }),
       ...(c['samples'] === undefined ? {} : { samples: costTable(c['samples'], `${where}.samples`, true) }),
       ...(c['transport'] === undefined ? {} : { transport: transportCosts(c['transport'], `${where}.transport`) }),
       ...(c['transportDetail'] === undefined ? {} : { transportDetail: c['transportDetail'] }),
@@ -364,6 +371,7 @@ export class CpuModel {
   private readonly wire: Costs;
   private readonly execute: Costs;
   private readonly executedNs: number;
+  private readonly executeUnitNs: number;
   private readonly encodePerByteNs: number;
   private readonly decodePerByteNs: number;
   /** Transport costs, when the profile has them; the extras are the transport's share per message. */
@@ -414,6 +422,7 @@ export class CpuModel {
     this.wire = new Costs(costs.wireBytes);
     this.execute = new Costs(costs.executeNs);
     this.executedNs = costs.executedNs;
+    this.executeUnitNs = costs.executeUnitNs ?? 0;
     this.encodePerByteNs = options.profile.encodePerByteNs;
     this.decodePerByteNs = options.profile.decodePerByteNs;
     this.transport = costs.transport;
@@ -507,8 +516,8 @@ export class CpuModel {
   }
 
   /** Called by a metered executor for one info handled and the parts it executed. */
-  chargeExecute(core: number, kind: string, executed: number): void {
-    const work = this.execute.of(kind) + this.executedNs * executed;
+  chargeExecute(core: number, kind: string, executed: number, units = 0): void {
+    const work = this.execute.of(kind) + this.executedNs * executed + this.executeUnitNs * units;
     if (core < 0) this.workNs += work;
     else this.executorWorkNs[core]! += work;
   }
@@ -656,6 +665,8 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
 /** An executor shard whose work is charged to its core. */
 class MeteredExecutor<Info> implements Executor<Info> {
   private kind = 'info';
+  /** The inner executor's `workDone` at the last charge. */
+  private workSeen = 0;
   readonly drainShardInfos?: () => readonly Info[];
   readonly drainExecuted?: () => readonly Dot[];
 
@@ -675,9 +686,16 @@ class MeteredExecutor<Info> implements Executor<Info> {
   }
 
   drain(): readonly ExecutionResult[] {
-    // The Replica drains right after every handle: one charge per info, with what it executed.
+    // The Replica drains right after every handle: one charge per info, with what it executed and
+    // the search work it took.
     const results = this.inner.drain();
-    this.model.chargeExecute(this.core, this.kind, results.length);
+    let units = 0;
+    if (this.inner.workDone !== undefined) {
+      const work = this.inner.workDone();
+      units = work - this.workSeen;
+      this.workSeen = work;
+    }
+    this.model.chargeExecute(this.core, this.kind, results.length, units);
     return results;
   }
 }

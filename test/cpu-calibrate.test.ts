@@ -65,6 +65,22 @@ describe('the executor fit keeps each kind\'s mean cost', () => {
     expect(fit.executeNs.get('b')).toBeCloseTo(500, 0);
   });
 
+  test('search work gets a slope of its own, apart from the parts executed', () => {
+    // 1 µs + 2 µs per part + 30 ns per unit of search work; parts and units vary independently.
+    const calls = [];
+    for (let i = 0; i < 600; i++) {
+      const executed = i % 3;
+      const units = (i * 7) % 50;
+      calls.push({ kind: 'a', executed, units, ms: 0.001 + 0.002 * executed + 0.00003 * units });
+    }
+    const fit = fitExecutor(calls, 0);
+    expect(fit.executedNs).toBeCloseTo(2000, 0);
+    expect(fit.executeUnitNs).toBeCloseTo(30, 0);
+    expect(fit.executeNs.get('a')).toBeCloseTo(1000, 0);
+    // Without units in the calls, the unit slope is 0 and the rest is as before.
+    expect(fitExecutor(calls.map(({ units: _units, ...call }) => call), 0).executeUnitNs).toBe(0);
+  });
+
   test('a constant number executed puts the whole cost on the parts', () => {
     const fit = fitExecutor(Array.from({ length: 100 }, () => ({ kind: 'info', executed: 1, ms: 0.0003 })), 0);
     expect(fit.executedNs).toBeCloseTo(300, 0);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { ProtocolName } from '../core/config.js';
-import type { Message } from '../core/process.js';
+import type { ExecutionResult, Message } from '../core/process.js';
 import { CpuModel, parseCpuProfile, type CpuOptions, type TransportCosts } from '../sim/cpu.js';
 import { Simulation, type SimulationResult } from '../sim/simulation.js';
 import { simulationOptions } from './support/simulate.js';
@@ -101,6 +101,30 @@ describe('turns and frames: what one input costs, exactly', () => {
     // A timer on an idle process wakes it: turn, wake-up and the residual's wake-up.
     start = cpu.begin(0, 1e6, undefined, 0, -1);
     expect(cpu.complete(0, start).sendNs - 1e6).toBe(4000 + 17 + 1000);
+  });
+
+  test('an executor that counts search work is charged executeUnitNs per unit, on top of its info and parts', () => {
+    const profile = toyProfile(['atlas'], toyCosts(0, { executeNs: { info: 100 }, executedNs: 10, executeUnitNs: 3 }));
+    const cpu = new CpuModel('atlas', 3, { profile, cores: 1 }, 1, false);
+    let work = 0;
+    const inner = {
+      handle: (info: { units: number }) => {
+        work += info.units;
+      },
+      drain: () => [] as ExecutionResult[],
+      workDone: () => work,
+    };
+    const executor = cpu.meterExecutor(inner, 0);
+    let start = cpu.begin(0, 0, undefined, 0, -1);
+    executor.handle({ units: 40 }, 0);
+    executor.drain();
+    const first = cpu.complete(0, start);
+    expect(first.sendNs - start).toBe(100 + 3 * 40);
+    // The next call is charged only the units it added.
+    start = cpu.begin(0, first.sendNs, undefined, 0, -1);
+    executor.handle({ units: 5 }, 0);
+    executor.drain();
+    expect(cpu.complete(0, start).sendNs - start).toBe(100 + 3 * 5);
   });
 
   test('without transport costs nothing of it is charged (older profiles keep their meaning)', () => {

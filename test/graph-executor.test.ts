@@ -268,3 +268,35 @@ describe('graph executor, long chains', () => {
     expect(executor.pendingCount).toBe(0);
   });
 });
+
+describe('search work (workDone, charged by the CPU model)', () => {
+  // A dense cluster on one key: command i depends on every earlier one, as Option-F deps are.
+  const cluster = (size: number): GraphInfo[] =>
+    Array.from({ length: size }, (_, i) => ({
+      dot: makeDot(1, i + 1),
+      cmd: makeCommand(makeRifl(1, i + 1), [{ key: 'k', ops: [{ op: 'put', value: `${i}` }] }]),
+      deps: Array.from({ length: i }, (_, j) => makeDot(1, j + 1)),
+      seq: 0,
+    }));
+  const work = (infos: readonly GraphInfo[]): number => {
+    const executor = new GraphExecutor(1, 'dot');
+    for (const info of infos) executor.handle(info, 0);
+    expect(executor.executedTotal).toBe(infos.length);
+    return executor.workDone();
+  };
+
+  test('every dependency is examined at least on arrival; the same inputs count the same work', () => {
+    const infos = cluster(40).reverse();
+    const deps = infos.reduce((sum, info) => sum + info.deps.length, 0);
+    expect(work(infos)).toBeGreaterThanOrEqual(deps);
+    expect(work(infos)).toBe(work(infos));
+  });
+
+  test('in commit order nothing waits: the work is the arrival scan alone; out of order, searches add to it', () => {
+    const inOrder = cluster(40);
+    const deps = inOrder.reduce((sum, info) => sum + info.deps.length, 0);
+    expect(work(inOrder)).toBe(deps);
+    // The newest first: each later arrival finds the cluster waiting and walks it.
+    expect(work([...inOrder].reverse())).toBeGreaterThan(2 * deps);
+  });
+});

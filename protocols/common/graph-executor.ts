@@ -77,6 +77,8 @@ export class GraphExecutor implements Executor<GraphInfo> {
   /** Executed dots are recorded for {@link drainExecuted} only once a host has asked for them. */
   private reportExecuted = false;
   private executedCount = 0;
+  /** Dependency entries examined so far (see {@link workDone}). */
+  private work = 0;
   // Search state, reused across searches.
   private readonly tarjanStack: Vertex[] = [];
   private readonly path: Vertex[] = [];
@@ -109,6 +111,14 @@ export class GraphExecutor implements Executor<GraphInfo> {
   /** Missing dependencies some root waits for (for memory checks). */
   get pendingCount(): number {
     return this.pendingOn.size;
+  }
+
+  /**
+   * Units of search work done so far: dependency entries examined on arrival, while compacting, by
+   * the search itself and along blockedOn chains. Deterministic, for the CPU model (Executor.workDone).
+   */
+  workDone(): number {
+    return this.work;
   }
 
   /** True once `dot` has executed here. */
@@ -156,6 +166,7 @@ export class GraphExecutor implements Executor<GraphInfo> {
   /** The dependencies of `info` that have not executed here, or undefined when there are none. */
   private pendingDeps(info: GraphInfo): Dot[] | undefined {
     const deps = info.deps;
+    this.work += deps.length;
     let pending: Dot[] | undefined;
     for (let i = 0; i < deps.length; i++) {
       const dep = deps[i]!;
@@ -177,19 +188,22 @@ export class GraphExecutor implements Executor<GraphInfo> {
     let kept = 0;
     for (let i = 0; i < length; i++) {
       const dep = deps[i]!;
-      if (this.isExecuted(dep)) continue;
-      deps[kept++] = dep;
+      // A dot is a vertex (committed here, not executed) or not: executed, or missing.
       const next = this.vertices.get(dep);
+      if (next === undefined && this.isExecuted(dep)) continue;
+      deps[kept++] = dep;
       let missing = NOT_BLOCKED;
       if (next === undefined) missing = dep;
       else if (next.index === 0 && next.blockedOn !== NOT_BLOCKED) missing = this.stillBlockedOn(next);
       if (missing !== NOT_BLOCKED) {
+        this.work += i + 1;
         // Stop looking: the rest moves down unexamined, to be compacted on a later visit.
         if (kept <= i) deps.copyWithin(kept, i + 1);
         deps.length = length - (i + 1 - kept);
         return missing;
       }
     }
+    this.work += length;
     deps.length = kept;
     return NOT_BLOCKED;
   }
@@ -213,10 +227,13 @@ export class GraphExecutor implements Executor<GraphInfo> {
       const deps = vertex.deps;
       if (vertex.nextDep < deps.length) {
         const dep = deps[vertex.nextDep++]!;
-        // Executed during this search (an earlier component of it): skip, compacted on a later visit.
-        if (this.isExecuted(dep)) continue;
+        this.work++;
         const next = this.vertices.get(dep);
-        if (next === undefined) return this.abort(root, dep);
+        if (next === undefined) {
+          // Executed during this search (an earlier component of it): skip, compacted on a later visit.
+          if (this.isExecuted(dep)) continue;
+          return this.abort(root, dep);
+        }
         if (next.index === 0) {
           if (next.blockedOn !== NOT_BLOCKED) {
             const missing = this.stillBlockedOn(next);
@@ -253,6 +270,7 @@ export class GraphExecutor implements Executor<GraphInfo> {
     const chain = this.chain;
     let missing = vertex.blockedOn;
     for (;;) {
+      this.work++;
       const through = this.vertices.get(missing);
       if (through === undefined) break;
       if (through.blockedOn === NOT_BLOCKED) {
