@@ -13,12 +13,11 @@
  * through the host (`drainShardInfos`) even when both keys live in the same shard, so shards see
  * the same infos in the same order whatever their number.
  */
-import type { Key, Op } from '../../core/command.js';
+import type { Key, Op, OpResult } from '../../core/command.js';
 import { FrontierMap } from '../../core/frontier.js';
 import { formatDot, riflClient, riflSeq, type Dot, type ProcessId, type Rifl, type ShardId } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import type { ExecutionResult, Executor, Time } from '../../core/process.js';
-import type { OpResult } from '../../core/command.js';
 import { KVStore } from '../../apps/kv/store.js';
 import type { StateMachine } from '../../core/state-machine.js';
 import type { Committed, Detached, StableAtKey, TempoFaultInjection, TempoInfo, Vote } from './messages.js';
