@@ -85,6 +85,57 @@ export function closestQuorum(sortedByDistance: readonly ProcessId[], size: numb
 }
 
 /**
+ * A process's fast and write quorums, the closest processes first and those the host's failure
+ * detector suspects last (Process.suspect): a suspected process fills in only when too few others
+ * remain, so a crashed process stops holding up every command whose quorum it was in. Any quorum of
+ * the right size is a valid choice, and the choice travels with each command (its messages carry
+ * the quorum), so a change applies to commands proposed from then on.
+ */
+export class QuorumChoice {
+  private byDistance: readonly ProcessId[] = [];
+  private readonly suspected = new Set<ProcessId>();
+  fast: readonly ProcessId[] = [];
+  write: readonly ProcessId[] = [];
+
+  constructor(
+    private readonly self: ProcessId,
+    private readonly fastSize: number,
+    private readonly writeSize: number,
+  ) {}
+
+  discover(sortedByDistance: readonly ProcessId[]): void {
+    this.byDistance = sortedByDistance;
+    this.choose();
+  }
+
+  /** Returns true when the quorums changed. */
+  suspect(process: ProcessId): boolean {
+    if (process === this.self || this.suspected.has(process)) return false;
+    this.suspected.add(process);
+    return this.choose();
+  }
+
+  unsuspect(process: ProcessId): boolean {
+    return this.suspected.delete(process) && this.choose();
+  }
+
+  private choose(): boolean {
+    const trusted = this.byDistance.filter((p) => !this.suspected.has(p));
+    const ordered = trusted.length === this.byDistance.length ? this.byDistance : [...trusted, ...this.byDistance.filter((p) => this.suspected.has(p))];
+    const fast = closestQuorum(ordered, this.fastSize);
+    const write = closestQuorum(ordered, this.writeSize);
+    const changed = !sameMembers(fast, this.fast) || !sameMembers(write, this.write);
+    this.fast = fast;
+    this.write = write;
+    return changed;
+  }
+}
+
+function sameMembers(a: readonly ProcessId[], b: readonly ProcessId[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+/**
  * Sorts `all` by `(distance from self, id)` and moves `self` to the front, so that a process always
  * belongs to its own quorums even when another process shares its region (PROTOCOLS.md §1.4).
  */

@@ -69,6 +69,12 @@ export interface SimulationOptions {
   readonly cpu?: CpuOptions;
   /** Reactive users of the application (agents.ts); none when absent. */
   readonly agents?: AgentsOptions;
+  /**
+   * A failure detector driven by the crash schedule: this many milliseconds after a process crashes,
+   * every live process suspects it (`Process.suspect`), as the runtime's heartbeat detector does once
+   * a crashed peer's timeout runs out. Off when absent: protocols then rely on their own timeouts.
+   */
+  readonly failureDetectionMs?: number;
 }
 
 export interface SimulationObserver {
@@ -152,6 +158,8 @@ const AGENT_WAKE = 6;
 const AGENT_REPLY = 7;
 const AGENT_MESSAGE = 8;
 const AGENT_TIMEOUT = 9;
+/** target: the process that now suspects; from: the crashed process it suspects (an id). */
+const SUSPECT = 10;
 
 interface SimEvent extends Scheduled {
   kind: number;
@@ -277,6 +285,8 @@ export class Simulation {
     const jitterPct = options.jitterPct ?? 0;
     if (!(jitterPct >= 0 && jitterPct <= 1000)) throw new UsageError(`jitter must be a percentage from 0 to 1000 (got ${jitterPct})`);
     this.jitterFraction = jitterPct / 100;
+    const detectionMs = options.failureDetectionMs;
+    if (detectionMs !== undefined && !(detectionMs >= 0 && detectionMs <= 3_600_000)) throw new UsageError(`failure detection must take 0 to 3600000 ms (got ${detectionMs})`);
     const rng = new Rng(options.seed);
     this.jitterRng = rng.fork('jitter');
     this.n = config.n;
@@ -482,10 +492,28 @@ export class Simulation {
         case CLIENT_REPLY:
           this.onReply(this.clients[event.target]!, event.from, event.payload as readonly ExecutionResult[]);
           break;
-        case CRASH:
+        case CRASH: {
           this.crashed[event.target] = 1;
           if (this.agents.length > 0) this.stopAgentsOf(event.target);
+          const detectionMs = this.options.failureDetectionMs;
+          if (detectionMs !== undefined) {
+            for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0) this.schedule(event.time + Math.round(detectionMs * NS_PER_MS), SUSPECT, p, event.target + 1, undefined);
+          }
           break;
+        }
+        case SUSPECT: {
+          if (this.crashed[event.target] === 1 || !this.active()) break;
+          const replica = this.replicas[event.target]!;
+          if (this.cpu !== undefined) {
+            const startNs = this.cpu.begin(event.target, event.time, undefined, 0);
+            replica.suspect(event.from, startNs / NS_PER_MS);
+            this.flushCpu(event.target, startNs, replica.drain());
+          } else {
+            replica.suspect(event.from, event.time / NS_PER_MS);
+            this.flush(event.target, replica.drain());
+          }
+          break;
+        }
         case CLIENT_TIMEOUT:
           this.onClientTimeout(this.clients[event.target]!, event.from);
           break;

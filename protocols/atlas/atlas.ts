@@ -36,7 +36,7 @@ import { dotSource, formatDot, makeDot, type Dot, type ProcessId } from '../../c
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -107,8 +107,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   private readonly threshold: number;
   private all: readonly ProcessId[] = [];
   private others: readonly ProcessId[] = [];
-  private fastQuorum: readonly ProcessId[] = [];
-  private writeQuorum: readonly ProcessId[] = [];
+  /** Fast and write quorums, suspected processes last (core/quorum.ts QuorumChoice). */
+  private readonly quorums: QuorumChoice;
   private lastSeq = 0;
   private readonly dots = new Map<Dot, DotState>();
   private readonly index = new DependencyIndex();
@@ -134,6 +134,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     this.fastQuorumSize = injected.fastQuorumSize ?? leaderlessFastQuorumSize(config.n, config.f);
     this.slowQuorumSize = writeQuorumSize(config.f);
     this.recoveryQuorumSize = phase1QuorumSize(config.n, config.f);
+    this.quorums = new QuorumChoice(id, this.fastQuorumSize, this.slowQuorumSize);
     this.threshold = injected.fastPathThreshold ?? fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
     invariant(this.threshold >= 1 || injected.fastPathThreshold !== undefined, () => `atlas: fast-path threshold ${this.threshold} for n=${config.n}, f=${config.f}`);
     this.gc = new GarbageCollector(id, config.n);
@@ -149,8 +150,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     invariant(sortedByDistance.length === this.config.n, () => `discover: ${sortedByDistance.length} processes for n=${this.config.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
     this.others = this.all.filter((p) => p !== this.id);
-    this.fastQuorum = closestQuorum(sortedByDistance, this.fastQuorumSize);
-    this.writeQuorum = closestQuorum(sortedByDistance, this.slowQuorumSize);
+    this.quorums.discover(sortedByDistance);
   }
 
   submit(cmd: Command, now: Time): void {
@@ -161,15 +161,15 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     // message to itself, so a host that delivers self-messages late cannot make it drop early reports.
     const state = this.state(dot);
     state.status = Status.Collect;
-    state.quorum = this.fastQuorum;
+    state.quorum = this.quorums.fast;
     state.report = past;
     state.synod.setInitialValue({ isNoop: false, deps: past });
     state.reports = [past];
     state.reportedBy = [this.id];
     this.holdPayload(dot, state, cmd, now);
-    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps: past, quorum: this.fastQuorum });
+    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps: past, quorum: this.quorums.fast });
     // A fast quorum of one (only a broken variant) has every report already.
-    if (this.fastQuorum.length === 1) this.decide(dot, state, now);
+    if (this.quorums.fast.length === 1) this.decide(dot, state, now);
   }
 
   handle(from: ProcessId, msg: AtlasMessage, now: Time): void {
@@ -206,6 +206,15 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
 
   executed(dots: readonly Dot[], _now: Time): void {
     for (const dot of dots) this.gc.execute(dot);
+  }
+
+  /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
+  suspect(process: ProcessId, _now: Time): void {
+    this.quorums.suspect(process);
+  }
+
+  unsuspect(process: ProcessId, _now: Time): void {
+    this.quorums.unsuspect(process);
   }
 
   drain(): readonly Output<AtlasMessage, GraphInfo>[] {
@@ -303,7 +312,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     if (reports === undefined || reportedBy === undefined || reportedBy.includes(from)) return;
     reports.push(msg.deps);
     reportedBy.push(from);
-    if (reports.length < this.fastQuorum.length) return;
+    if (reports.length < this.quorums.fast.length) return;
     this.decide(msg.dot, state, now);
   }
 
@@ -322,7 +331,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     const value: AtlasValue = { isNoop: false, deps: this.injected.slowPathWithoutUnion === true ? reports[0]! : deps.union };
     const ballot = Synod.roundZeroBallot(this.id);
     state.synod.propose(ballot, value);
-    this.outbox.send(this.writeQuorum, { type: 'MConsensus', dot, ballot, value });
+    this.outbox.send(this.quorums.write, { type: 'MConsensus', dot, ballot, value });
   }
 
   /**

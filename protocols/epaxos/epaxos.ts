@@ -38,7 +38,7 @@ import { dotSeq, dotSource, formatDot, formatRifl, makeDot, type Dot, type Proce
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize } from '../../core/quorum.js';
+import { epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -148,8 +148,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private readonly timeoutMs: number;
   private all: readonly ProcessId[] = [];
   private others: readonly ProcessId[] = [];
-  private fastQuorum: readonly ProcessId[] = [];
-  private writeQuorum: readonly ProcessId[] = [];
+  /** Fast and write quorums, suspected processes last (core/quorum.ts QuorumChoice). */
+  private readonly quorums: QuorumChoice;
   private lastSeq = 0;
   private readonly dots = new Map<Dot, DotState>();
   /** Dots with state here that are not committed here, in the order they became known. */
@@ -179,6 +179,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     this.fastQuorumSize = injected.fastQuorumSize ?? epaxosConfiguredFastQuorumSize(config);
     invariant(this.fastQuorumSize >= 1 && this.fastQuorumSize <= config.n, () => `epaxos: fast quorum of ${this.fastQuorumSize} for n=${config.n}`);
     this.slowQuorumSize = epaxosSlowQuorumSize(config.n);
+    this.quorums = new QuorumChoice(id, this.fastQuorumSize, this.slowQuorumSize);
     this.timeoutMs = config.recoveryTimeoutMs;
     this.gc = new GarbageCollector(id, config.n);
     this.holesScannedUpTo = new Array<number>(config.n).fill(0);
@@ -195,8 +196,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     invariant(sortedByDistance.length === this.n, () => `discover: ${sortedByDistance.length} processes for n=${this.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
     this.others = this.all.filter((p) => p !== this.id);
-    this.fastQuorum = closestQuorum(sortedByDistance, this.fastQuorumSize);
-    this.writeQuorum = closestQuorum(sortedByDistance, this.slowQuorumSize);
+    this.quorums.discover(sortedByDistance);
   }
 
   submit(cmd: Command, now: Time): void {
@@ -217,7 +217,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     // The coordinator's index has already pruned every dot it knows executed everywhere.
     const executedUpTo: number[] = [];
     for (let source = 1; source <= this.n; source++) executedUpTo.push(this.gc.executedEverywhereUpTo(source));
-    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps, seq, quorum: this.fastQuorum, executedUpTo });
+    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps, seq, quorum: this.quorums.fast, executedUpTo });
     // Only a broken variant's fast quorum of one can decide without replies.
     if (this.fastQuorumSize === 1) this.decideRoundZero(dot, state, now, true);
   }
@@ -262,6 +262,15 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
 
   executed(dots: readonly Dot[], _now: Time): void {
     for (const dot of dots) this.gc.execute(dot);
+  }
+
+  /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
+  suspect(process: ProcessId, _now: Time): void {
+    this.quorums.suspect(process);
+  }
+
+  unsuspect(process: ProcessId, _now: Time): void {
+    this.quorums.unsuspect(process);
   }
 
   drain(): readonly Output<EPaxosMessage, GraphInfo>[] {
@@ -407,7 +416,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     this.slowPath++;
     const ballot = this.id; // the round-0 ballot: no phase 1
     state.synod.propose(ballot, value);
-    this.outbox.send(this.writeQuorum, { type: 'MConsensus', dot, ballot, value });
+    this.outbox.send(this.quorums.write, { type: 'MConsensus', dot, ballot, value });
   }
 
   private handleMConsensus(from: ProcessId, msg: MConsensus, now: Time): void {

@@ -172,7 +172,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Rifls with a commander in flight, so a resent command is not proposed twice at once. */
   private readonly inFlight = new Set<Rifl>();
   private candidacy: Candidacy | undefined;
-  /** Processes that left a phase-2 round unanswered; the write quorum avoids them. */
+  /** Processes that left a phase-2 round unanswered, or that the host's failure detector suspects; the write quorum avoids them. */
   private readonly suspected = new Set<ProcessId>();
   /** Highest ballot seen in any message. */
   private maxBallotSeen: number;
@@ -265,6 +265,33 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     if (this.isLeader()) this.leaderTimeouts(now);
     else if (this.candidacy !== undefined) this.candidateTimeout(now);
     else this.followerTimeouts(now);
+  }
+
+  /**
+   * The host's failure detector suspects `process`. A leader stops counting on it for its write
+   * quorum and resends at once the rounds it left unanswered; a follower whose leader it is treats
+   * the leader as silent since the detector's timeout, so the leader change starts after its stagger
+   * alone (at the next tick) instead of after another recovery timeout.
+   */
+  suspect(process: ProcessId, now: Time): void {
+    if (process === this.id) return;
+    if (!this.suspected.has(process)) {
+      this.suspected.add(process);
+      this.updateWriteQuorum();
+    }
+    if (this.isLeader()) {
+      for (const [slot, commander] of this.commanders) {
+        if (commander.acks.has(process) || commander.acks.size >= this.writeQuorumSize) continue;
+        commander.sentMs = now;
+        this.outbox.send(this.all, { type: 'MAccept', ballot: commander.ballot, slot, cmd: commander.cmd });
+      }
+    } else if (process === this.leader) {
+      this.lastHeardFromLeaderMs = Math.min(this.lastHeardFromLeaderMs, now - this.config.recoveryTimeoutMs);
+    }
+  }
+
+  unsuspect(process: ProcessId, _now: Time): void {
+    if (this.suspected.delete(process)) this.updateWriteQuorum();
   }
 
   drain(): readonly Output<FPaxosMessage, SlotInfo>[] {

@@ -35,7 +35,7 @@ import { dotSeq, dotSource, formatDot, makeDot, type Dot, type ProcessId } from 
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { closestQuorum, fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import { LaggingPeers, RECOVERY_TIMER, recoveryTickMs, recoveryWaitMs } from '../common/recovery.js';
 import { Synod } from '../common/synod.js';
 import { KeyClocks } from './clocks.js';
@@ -111,8 +111,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private readonly dots = new Map<Dot, DotState>();
   private all: readonly ProcessId[] = [];
   private others: readonly ProcessId[] = [];
-  private fastQuorum: readonly ProcessId[] = [];
-  private writeQuorum: readonly ProcessId[] = [];
+  /** Fast and write quorums, suspected processes last (core/quorum.ts QuorumChoice). */
+  private readonly quorums: QuorumChoice;
   private readonly threshold: number;
   private lastSeq = 0;
   private fastPaths = 0;
@@ -138,6 +138,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     private readonly injected: TempoFaultInjection = {},
   ) {
     this.clocks = new KeyClocks(id);
+    this.quorums = new QuorumChoice(id, this.injected.fastQuorumSize ?? leaderlessFastQuorumSize(config.n, config.f), writeQuorumSize(config.f));
     this.threshold = this.injected.fastPathThreshold ?? fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
     this.committedBy = Array.from({ length: config.n }, () => new Array<number>(config.n).fill(0));
     this.collectedUpTo = new Array<number>(config.n).fill(0);
@@ -155,22 +156,21 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     invariant(sortedByDistance.length === this.config.n, () => `discover: ${sortedByDistance.length} processes for n=${this.config.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
     this.others = this.all.filter((p) => p !== this.id);
-    this.fastQuorum = closestQuorum(sortedByDistance, this.injected.fastQuorumSize ?? leaderlessFastQuorumSize(this.config.n, this.config.f));
-    this.writeQuorum = closestQuorum(sortedByDistance, writeQuorumSize(this.config.f));
+    this.quorums.discover(sortedByDistance);
   }
 
   submit(cmd: Command, now: Time): void {
-    invariant(this.fastQuorum.length > 0, 'submit before discover');
+    invariant(this.quorums.fast.length > 0, 'submit before discover');
     const dot = makeDot(this.id, ++this.lastSeq);
     const proposal = this.clocks.proposal(cmd, 0);
     const state = this.state(dot);
     state.status = 'COLLECT';
-    state.quorum = this.fastQuorum;
+    state.quorum = this.quorums.fast;
     state.proposal = proposal.clock;
     state.synod.setInitialValue(proposal.clock);
     state.attached = proposal.votes;
     this.holdPayload(dot, state, cmd, now);
-    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, quorum: this.fastQuorum, clock: proposal.clock });
+    this.outbox.send(this.others, { type: 'MCollect', dot, cmd, quorum: this.quorums.fast, clock: proposal.clock });
     // The coordinator's own answer: it voted just now, so it needs no MCollect to itself.
     this.collect(dot, state, this.id, proposal.clock, proposal.votes, now);
   }
@@ -226,6 +226,15 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       const entry = this.unexecuted.get(dot);
       if (entry !== undefined && --entry.parts === 0) this.unexecuted.delete(dot);
     }
+  }
+
+  /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
+  suspect(process: ProcessId, _now: Time): void {
+    this.quorums.suspect(process);
+  }
+
+  unsuspect(process: ProcessId, _now: Time): void {
+    this.quorums.unsuspect(process);
   }
 
   drain(): readonly Output<TempoMessage, TempoInfo>[] {
@@ -350,7 +359,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     // Round 0 of the dot's consensus belongs to its coordinator: ballot = its id, no phase 1.
     const ballot = Synod.roundZeroBallot(this.id);
     state.synod.propose(ballot, state.maxClock);
-    this.outbox.send(this.writeQuorum, { type: 'MConsensus', dot, ballot, clock: state.maxClock });
+    this.outbox.send(this.quorums.write, { type: 'MConsensus', dot, ballot, clock: state.maxClock });
   }
 
   /**
