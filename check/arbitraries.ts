@@ -166,6 +166,8 @@ export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<Check
       readRatio: fc.constantFrom(30, 0, 60),
       keysPerCommand: fc.constantFrom(1, 1, 2),
       schedule: rawSchedule(options.kinds),
+      // Half the runs with a failure detector that suspects crashed processes (Process.suspect).
+      detection: fc.option(fc.integer({ min: 0, max: 1_000 }), { nil: undefined }),
     })
     .map((raw): CheckCase => {
       const n = sizes[raw.nIndex]!;
@@ -184,6 +186,7 @@ export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<Check
         keysPerCommand: raw.keysPerCommand,
         recoveryTimeoutMs: 500,
         faults: options.faults ?? foldSchedule(raw.schedule, n, f, options.kinds),
+        ...(raw.detection === undefined ? {} : { failureDetectionMs: raw.detection }),
       };
     });
 }

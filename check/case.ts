@@ -28,6 +28,11 @@ export interface CheckCase {
   readonly keysPerCommand: number;
   readonly recoveryTimeoutMs: number;
   readonly faults: FaultSchedule;
+  /**
+   * Optional: every live process suspects a crashed one this long after the crash
+   * (SimulationOptions.failureDetectionMs), so the protocols' suspicion hooks are checked too.
+   */
+  readonly failureDetectionMs?: number;
 }
 
 const CASE_FIELDS = [
@@ -45,6 +50,8 @@ const CASE_FIELDS = [
   'recoveryTimeoutMs',
   'faults',
 ] as const;
+/** Fields a case may leave out (older cases have none of them). */
+const OPTIONAL_CASE_FIELDS = ['failureDetectionMs'] as const;
 
 /**
  * The liveness phase: after the last fault heals, a run that executes nothing and completes no
@@ -85,6 +92,7 @@ export function simulationOptionsOf(
     maxSimTimeMs,
     stallLimitMs: LIVENESS_PHASE_MS,
     faults: c.faults,
+    ...(c.failureDetectionMs === undefined ? {} : { failureDetectionMs: c.failureDetectionMs }),
     ...(observer === undefined ? {} : { observer }),
   };
 }
@@ -93,8 +101,9 @@ export function simulationOptionsOf(
 export function validateCase(value: unknown, where = 'case'): asserts value is CheckCase {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${where} must be a JSON object with fields ${CASE_FIELDS.join(', ')}`);
   const c = value as Record<string, unknown>;
+  const accepted: readonly string[] = [...CASE_FIELDS, ...OPTIONAL_CASE_FIELDS];
   for (const field of Object.keys(c)) {
-    if (!(CASE_FIELDS as readonly string[]).includes(field)) throw new UsageError(`${where} has unknown field '${field}'; accepted: ${CASE_FIELDS.join(', ')}`);
+    if (!accepted.includes(field)) throw new UsageError(`${where} has unknown field '${field}'; accepted: ${accepted.join(', ')}`);
   }
   for (const field of CASE_FIELDS) if (c[field] === undefined) throw new UsageError(`${where} lacks field '${field}'`);
   if (!(PROTOCOL_NAMES as readonly string[]).includes(c['protocol'] as string)) {
@@ -114,6 +123,10 @@ export function validateCase(value: unknown, where = 'case'): asserts value is C
   for (const field of ['conflictRate', 'readRatio']) {
     const v = c[field];
     if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw new UsageError(`${where}.${field} must be a percentage from 0 to 100 (got ${JSON.stringify(v)})`);
+  }
+  const detection = c['failureDetectionMs'];
+  if (detection !== undefined && (typeof detection !== 'number' || !(detection >= 0 && detection <= 3_600_000))) {
+    throw new UsageError(`${where}.failureDetectionMs must be 0 to 3600000 milliseconds (got ${JSON.stringify(detection)})`);
   }
   const timeout = c['recoveryTimeoutMs'];
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new UsageError(`${where}.recoveryTimeoutMs must be positive milliseconds (got ${JSON.stringify(timeout)})`);

@@ -87,6 +87,25 @@ describe('cases and schedules', () => {
   });
 });
 
+describe('Tempo: regressions', () => {
+  test('Tempo regression (check seed 11): a commit lost above a hole is sent along with the votes an asker lacks', () => {
+    // Process 2 crashed; process 1 lost the MCommit of 2.19, which sat above a hole (2.18) in both
+    // survivors' committed frontiers, so the frontier catch-up never resent it; process 1 asked for
+    // the missing vote on the key, got it attached to 2.19, and buffered it forever. Now the answer to
+    // a votes request carries the commit of every attached dot above the asker's reported frontier.
+    // The case has no failureDetectionMs: it fails the same way without the detector.
+    const c = decodeCase('eyJwcm90b2NvbCI6InRlbXBvIiwic2VlZCI6OTczOTUxMDg4LCJuIjozLCJmIjoxLCJyZWdpb25zIjpbImF1c3RyYWxpYS1zb3V0aGVhc3QxIiwidXMtZWFzdDEiLCJhc2lhLW5vcnRoZWFzdDEiXSwiY2xpZW50c1BlclJlZ2lvbiI6MiwiY29tbWFuZHNQZXJDbGllbnQiOjEzLCJjb25mbGljdFJhdGUiOjgwLCJzaGFyZWRLZXlzIjozLCJyZWFkUmF0aW8iOjMwLCJrZXlzUGVyQ29tbWFuZCI6MSwicmVjb3ZlcnlUaW1lb3V0TXMiOjUwMCwiZmF1bHRzIjp7ImNyYXNoZXMiOlt7InByb2Nlc3MiOjIsImF0TXMiOjE3Mzl9XSwibWVzc2FnZUZhdWx0cyI6W3siZHJvcCI6MC41LCJkdXBsaWNhdGUiOjAuMywicmVvcmRlciI6MC4wNSwicmVvcmRlck1zIjoxLCJmcm9tTXMiOjE0NjcsInVudGlsTXMiOjMwMzR9XSwicGFydGl0aW9ucyI6W3siZ3JvdXBzIjpbWzIsM10sWzFdXSwiZnJvbU1zIjoxMDIwLCJ1bnRpbE1zIjoxMDIxfV0sInNsb3dMaW5rcyI6W3siZnJvbSI6MiwidG8iOjIsImV4dHJhTXMiOjIxMiwiZnJvbU1zIjozMjY5LCJ1bnRpbE1zIjo0MDAwfSx7ImZyb20iOjEsInRvIjozLCJleHRyYU1zIjoxNjIsImZyb21NcyI6MTczMiwidW50aWxNcyI6NDAwMH1dLCJjbGllbnRUaW1lb3V0TXMiOjIwMDB9fQ');
+    expect(c.failureDetectionMs).toBeUndefined();
+    const outcome = runCase(tempo, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.livenessRequired).toBe(true);
+    expect(outcome.faults.crashed).toEqual([2]);
+    expect(outcome.commandsCompleted).toBe(outcome.commandsIssued);
+    // With the detector on, the same.
+    expect(runCase(tempo, { ...c, failureDetectionMs: 579 }).violations).toEqual([]);
+  });
+});
+
 describe('EPaxos: random fault schedules, checked', () => {
   test(`${RUNS} schedules with up to f ≤ F=⌊n/2⌋ crashes, partitions, drops, duplicates, reordering and slow links; no violation`, () => {
     const summary = checkProtocol({ protocol: epaxos, runs: RUNS, seed: 20250101 });

@@ -459,8 +459,12 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       return;
     }
     const state = this.state(msg.dot);
-    // A vote table is a set union: a repeated MAttached (answers to MVotesRequest) adds nothing new.
-    for (const vote of msg.votes) state.bufferedAttached.push(vote);
+    // A vote table is a set union: a repeated MAttached (answers to MVotesRequest) adds nothing new,
+    // so only votes not buffered yet are kept (askers repeat their requests until they can execute).
+    for (const vote of msg.votes) {
+      const buffered = state.bufferedAttached;
+      if (!buffered.some((b) => b.key === vote.key && b.by === vote.by && b.start === vote.start && b.end === vote.end)) buffered.push(vote);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -575,9 +579,14 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private handleMVotesRequest(from: ProcessId, msg: MVotesRequest): void {
     const asked = new Set(msg.keys);
     const held = new Map<Key, Array<{ start: number; end: number }>>();
+    const reported = this.committedBy[from - 1]!;
     for (const [dot, state] of this.dots) {
       const votes = state.attached.filter((vote) => asked.has(vote.key));
       if (votes.length === 0) continue;
+      // The asker applies attached votes once it has committed their dot. A commit of ours above
+      // the asker's reported frontier may be one it never got (its MCommit lost, and the catch-up
+      // resends only up to our frontier, not the commits above a hole): send it along.
+      if (state.status === 'COMMIT' && dotSeq(dot) > reported[dotSource(dot) - 1]!) this.outbox.send([from], this.commitMessage(dot, state));
       this.outbox.send([from], { type: 'MAttached', dot, votes });
       for (const vote of votes) {
         let ranges = held.get(vote.key);
