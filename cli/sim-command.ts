@@ -54,6 +54,10 @@ export const SIM_FLAGS = {
   'executor-cores': { type: 'string', describe: 'CPU model: cores for executor work, 0 = inline [default: min(cores−1, shards) for Tempo, 1 for others, 0 with one core]' },
   'nic-bytes-per-sec': { type: 'string', describe: 'CPU model: outgoing NIC rate per process in bytes/s [default: unlimited]' },
   faults: { type: 'string', describe: 'a fault schedule as JSON: crashes, messageFaults, partitions, slowLinks, clientTimeoutMs (see sim/faults.ts)' },
+  'failure-detection-ms': {
+    type: 'string',
+    describe: 'with --faults: every live process suspects a crashed one this long after the crash (Process.suspect: FPaxos changes leader, the others pick quorums without it) [default: off]',
+  },
   strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
@@ -99,6 +103,8 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     }
     notes.push('EPaxos with the optimized fast quorum F+⌊(F+1)/2⌋ (the paper\'s): fault-free runs only, its recovery is not safe without TryPreAccept');
   }
+  const detectionMs = numberFlag(argv, 'failure-detection-ms', undefined, 0, 3_600_000);
+  if (detectionMs !== undefined && faultsFile === undefined) throw new UsageError('--failure-detection-ms needs --faults: without crashes nothing is ever suspected');
   let faults: FaultSchedule | undefined;
   if (faultsFile !== undefined) {
     let text: string;
@@ -136,6 +142,7 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     recordHistory: argv['history'] !== undefined,
     strict: argv['strict'] === true,
     ...(faults === undefined ? {} : { faults, stallLimitMs: LIVENESS_PHASE_MS }),
+    ...(detectionMs === undefined ? {} : { failureDetectionMs: detectionMs }),
     ...(cpu === undefined ? {} : { cpu }),
   };
   if (cpu !== undefined) notes.push(`CPU model: profile ${stringFlag(argv, 'cpu', '')} (${cpu.profile.date}, commit ${cpu.profile.commit.slice(0, 12)})`);
