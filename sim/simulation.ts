@@ -501,19 +501,10 @@ export class Simulation {
           }
           break;
         }
-        case SUSPECT: {
+        case SUSPECT:
           if (this.crashed[event.target] === 1 || !this.active()) break;
-          const replica = this.replicas[event.target]!;
-          if (this.cpu !== undefined) {
-            const startNs = this.cpu.begin(event.target, event.time, undefined, 0);
-            replica.suspect(event.from, startNs / NS_PER_MS);
-            this.flushCpu(event.target, startNs, replica.drain());
-          } else {
-            replica.suspect(event.from, event.time / NS_PER_MS);
-            this.flush(event.target, replica.drain());
-          }
+          this.localInput(event.target, event.time, undefined, event.from);
           break;
-        }
         case CLIENT_TIMEOUT:
           this.onClientTimeout(this.clients[event.target]!, event.from);
           break;
@@ -521,15 +512,7 @@ export class Simulation {
           // A crashed process's timers stop for good.
           if (this.crashed[event.target] === 1 || !this.active()) break;
           const spec = this.timerSpecs[event.target]![event.from]!;
-          const replica = this.replicas[event.target]!;
-          if (this.cpu !== undefined) {
-            const startNs = this.cpu.begin(event.target, event.time, undefined, 0);
-            replica.onTimer(spec.timer, startNs / NS_PER_MS);
-            this.flushCpu(event.target, startNs, replica.drain());
-          } else {
-            replica.onTimer(spec.timer, event.time / NS_PER_MS);
-            this.flush(event.target, replica.drain());
-          }
+          this.localInput(event.target, event.time, spec.timer, 0);
           this.schedule(event.time + spec.everyNs, TIMER, event.target, event.from, undefined);
           break;
         }
@@ -625,6 +608,19 @@ export class Simulation {
 
   private jitter(baseNs: number): number {
     return this.jitterFraction === 0 ? 0 : Math.floor(this.jitterRng.next() * baseNs * this.jitterFraction);
+  }
+
+  /**
+   * An input of `target` that comes from no one: its timer `timer` fires, or (timer undefined) its
+   * failure detector suspects process `suspected`. With the CPU model it queues like any input.
+   */
+  private localInput(target: number, timeNs: number, timer: string | undefined, suspected: ProcessId): void {
+    const replica = this.replicas[target]!;
+    const startNs = this.cpu === undefined ? timeNs : this.cpu.begin(target, timeNs, undefined, 0);
+    if (timer !== undefined) replica.onTimer(timer, startNs / NS_PER_MS);
+    else replica.suspect(suspected, startNs / NS_PER_MS);
+    if (this.cpu !== undefined) this.flushCpu(target, startNs, replica.drain());
+    else this.flush(target, replica.drain());
   }
 
   private flush(index: number, outputs: readonly ReplicaOutput<Message>[]): void {
