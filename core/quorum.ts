@@ -115,6 +115,11 @@ export class QuorumChoice {
     return this.choose();
   }
 
+  /** True while the failure detector suspects `process`. */
+  suspects(process: ProcessId): boolean {
+    return this.suspected.has(process);
+  }
+
   unsuspect(process: ProcessId): boolean {
     return this.suspected.delete(process) && this.choose();
   }

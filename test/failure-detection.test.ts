@@ -5,8 +5,9 @@
  *
  * - FPaxos: a follower that suspects its leader starts the leader change after its stagger alone.
  * - Tempo, Atlas, EPaxos: each process proposes from then on with fast and write quorums without the
- *   suspected process (core/quorum.ts QuorumChoice); without the detector every later command of a
- *   process whose quorum holds the crashed one waits for a recovery.
+ *   suspected process (core/quorum.ts QuorumChoice), and recovers the suspect's dots after its
+ *   stagger alone; without the detector every later command of a process whose quorum holds the
+ *   crashed one waits for a recovery.
  *
  * Simulated time, deterministic.
  */
@@ -65,6 +66,16 @@ describe('failure detection drives recovery (Process.suspect)', () => {
   });
 });
 
+describe('recoveryWaitMs: a suspected coordinator', async () => {
+  const { recoveryWaitMs } = await import('../protocols/common/recovery.js');
+  test('a first attempt waits for the stagger alone; later ones keep the timeout and its backoff', () => {
+    const base = { timeoutMs: 900, n: 3, self: 3, coordinator: 1 } as const;
+    expect(recoveryWaitMs({ ...base, attempts: 0 })).toBe(900 + 600);
+    expect(recoveryWaitMs({ ...base, attempts: 0, coordinatorSuspected: true })).toBe(600);
+    expect(recoveryWaitMs({ ...base, attempts: 1, coordinatorSuspected: true })).toBe(1800 + 600);
+  });
+});
+
 describe('QuorumChoice: suspected processes last', async () => {
   const { QuorumChoice } = await import('../core/quorum.js');
   test('the closest trusted processes, a suspected one only to fill in, and back when no longer suspected', () => {
@@ -74,6 +85,7 @@ describe('QuorumChoice: suspected processes last', async () => {
     expect(choice.suspect(4)).toBe(true);
     expect([choice.fast, choice.write]).toEqual([[1, 2, 5], [1, 2]]);
     expect(choice.suspect(4)).toBe(false); // already suspected
+    expect(choice.suspects(4)).toBe(true);
     expect(choice.suspect(1)).toBe(false); // never itself
     choice.suspect(2);
     choice.suspect(5);

@@ -35,10 +35,20 @@ export function recoveryTickMs(recoveryTimeoutMs: number): number {
  * before it recovers the dot: the timeout, doubled per failed attempt, plus `rank · timeout / n`
  * where rank is self's distance after the coordinator in id order (the coordinator has rank 0).
  */
-export function recoveryWaitMs(options: { readonly timeoutMs: number; readonly n: number; readonly self: ProcessId; readonly coordinator: ProcessId; readonly attempts: number }): number {
+export function recoveryWaitMs(options: {
+  readonly timeoutMs: number;
+  readonly n: number;
+  readonly self: ProcessId;
+  readonly coordinator: ProcessId;
+  readonly attempts: number;
+  /** The host's failure detector suspects the coordinator: a first attempt waits for the stagger alone. */
+  readonly coordinatorSuspected?: boolean;
+}): number {
   const { timeoutMs, n, self, coordinator, attempts } = options;
   const rank = (self - coordinator + n) % n;
-  return timeoutMs * 2 ** Math.min(attempts, BACKOFF_MAX) + (rank * timeoutMs) / n;
+  const stagger = (rank * timeoutMs) / n;
+  if (options.coordinatorSuspected === true && attempts === 0) return stagger;
+  return timeoutMs * 2 ** Math.min(attempts, BACKOFF_MAX) + stagger;
 }
 
 /**

@@ -265,8 +265,14 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   }
 
   /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
-  suspect(process: ProcessId, _now: Time): void {
+  suspect(process: ProcessId, now: Time): void {
     this.quorums.suspect(process);
+    // Its uncommitted dots here are recovered after this process's stagger alone (first attempts only).
+    for (const dot of this.uncommitted) {
+      if (dotSource(dot) !== process) continue;
+      const state = this.dots.get(dot);
+      if (state !== undefined && state.status !== Status.Commit && state.attempts === 0) state.nextRecoveryMs = Math.min(state.nextRecoveryMs, now + this.staggerMs(dot));
+    }
   }
 
   unsuspect(process: ProcessId, _now: Time): void {
@@ -310,7 +316,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
         proposedMs: now,
         replies: undefined,
         repliedBy: undefined,
-        nextRecoveryMs: now + this.timeoutMs + this.staggerMs(dot),
+        // A dot of a suspected coordinator is recovered after this process's stagger alone.
+        nextRecoveryMs: now + (this.quorums.suspects(dotSource(dot)) ? 0 : this.timeoutMs) + this.staggerMs(dot),
         attempts: 0,
         highestBallotSeen: 0,
         recovery: undefined,

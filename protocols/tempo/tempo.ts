@@ -473,7 +473,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** Starts a recovery for every dot this process has waited on for its (staggered, backed-off) time. */
   private recoverStuckDots(now: Time): void {
     for (const [dot, state] of this.waiting) {
-      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts });
+      const coordinator = dotSource(dot);
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator) });
       if (now - state.waitingSinceMs < waitMs) continue;
       state.attempts++;
       state.waitingSinceMs = now;
