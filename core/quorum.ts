@@ -85,8 +85,9 @@ export function closestQuorum(sortedByDistance: readonly ProcessId[], size: numb
 }
 
 /**
- * A process's fast and write quorums, the closest processes first and those the host's failure
- * detector suspects last (Process.suspect): a suspected process fills in only when too few others
+ * A process's fast and write quorums, the closest processes first and suspected ones last (the
+ * host's failure detector, Process.suspect, or a protocol's own evidence such as FPaxos's
+ * unanswered phase-2 rounds): a suspected process fills in only when too few others
  * remain, so a crashed process stops holding up every command whose quorum it was in. Any quorum of
  * the right size is a valid choice, and the choice travels with each command (its messages carry
  * the quorum), so a change applies to commands proposed from then on.
@@ -115,7 +116,14 @@ export class QuorumChoice {
     return this.choose();
   }
 
-  /** True while the failure detector suspects `process`. */
+  /** Suspects exactly `processes` from now on (never this process itself); returns true when the quorums changed. */
+  suspectOnly(processes: Iterable<ProcessId>): boolean {
+    this.suspected.clear();
+    for (const p of processes) if (p !== this.self) this.suspected.add(p);
+    return this.choose();
+  }
+
+  /** True while `process` is suspected. */
   suspects(process: ProcessId): boolean {
     return this.suspected.has(process);
   }

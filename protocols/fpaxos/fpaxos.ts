@@ -37,7 +37,7 @@ import { riflClient, type ProcessId, type Rifl } from '../../core/ids.js';
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { phase1QuorumSize, writeQuorumSize } from '../../core/quorum.js';
+import { phase1QuorumSize, QuorumChoice, writeQuorumSize } from '../../core/quorum.js';
 import type {
   FPaxosMessage,
   MAccept,
@@ -158,8 +158,11 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   private readonly outbox = new Outbox<FPaxosMessage, SlotInfo>();
   private all: readonly ProcessId[] = [];
   private others: readonly ProcessId[] = [];
-  private byDistance: readonly ProcessId[] = [];
-  private writeQuorum: readonly ProcessId[] = [];
+  /**
+   * The write quorum: the closest processes, suspected ones last. Suspects are processes that left a
+   * phase-2 round unanswered, or that the host's failure detector suspects (core/quorum.ts).
+   */
+  private readonly quorums: QuorumChoice;
   private readonly writeQuorumSize: number;
   private readonly phase1Size: number;
 
@@ -172,8 +175,6 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Rifls with a commander in flight, so a resent command is not proposed twice at once. */
   private readonly inFlight = new Set<Rifl>();
   private candidacy: Candidacy | undefined;
-  /** Processes that left a phase-2 round unanswered, or that the host's failure detector suspects; the write quorum avoids them. */
-  private readonly suspected = new Set<ProcessId>();
   /** Highest ballot seen in any message. */
   private maxBallotSeen: number;
   private leaderChangesWon = 0;
@@ -210,6 +211,8 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     this.maxBallotSeen = config.leader;
     this.writeQuorumSize = injected.writeQuorumSize ?? writeQuorumSize(config.f);
     invariant(this.writeQuorumSize >= 1 && this.writeQuorumSize <= config.n, () => `write quorum of ${this.writeQuorumSize} for n=${config.n}`);
+    // FPaxos has no fast quorum: both quorums of the choice are the write quorum.
+    this.quorums = new QuorumChoice(id, this.writeQuorumSize, this.writeQuorumSize);
     this.phase1Size = phase1QuorumSize(config.n, config.f);
     this.committedFrontiers = new Array<number>(config.n).fill(0);
     this.frontierSinceMs = new Array<number>(config.n).fill(0);
@@ -224,8 +227,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     invariant(sortedByDistance.length === this.config.n, () => `discover: ${sortedByDistance.length} processes for n=${this.config.n}`);
     this.all = [...sortedByDistance].sort((a, b) => a - b);
     this.others = this.all.filter((p) => p !== this.id);
-    this.byDistance = [...sortedByDistance];
-    this.updateWriteQuorum();
+    this.quorums.discover(sortedByDistance);
   }
 
   submit(cmd: Command, now: Time): void {
@@ -275,10 +277,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
    */
   suspect(process: ProcessId, now: Time): void {
     if (process === this.id) return;
-    if (!this.suspected.has(process)) {
-      this.suspected.add(process);
-      this.updateWriteQuorum();
-    }
+    this.quorums.suspect(process);
     if (this.isLeader()) {
       for (const [slot, commander] of this.commanders) {
         if (commander.acks.has(process) || commander.acks.size >= this.writeQuorumSize) continue;
@@ -291,7 +290,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   }
 
   unsuspect(process: ProcessId, _now: Time): void {
-    if (this.suspected.delete(process)) this.updateWriteQuorum();
+    this.quorums.unsuspect(process);
   }
 
   drain(): readonly Output<FPaxosMessage, SlotInfo>[] {
@@ -345,7 +344,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   private startCommander(slot: number, cmd: SlotValue, now: Time): void {
     this.commanders.set(slot, { ballot: this.ballot, cmd, acks: new Set(), sentMs: now });
-    this.outbox.send(this.writeQuorum, { type: 'MAccept', ballot: this.ballot, slot, cmd });
+    this.outbox.send(this.quorums.write, { type: 'MAccept', ballot: this.ballot, slot, cmd });
   }
 
   private handleMForwardSubmit(msg: MForwardSubmit, now: Time): void {
@@ -377,7 +376,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   private handleMAccepted(from: ProcessId, msg: MAccepted): void {
     const commander = this.commanders.get(msg.slot);
     if (commander === undefined || commander.ballot !== msg.ballot) return;
-    if (this.suspected.delete(from)) this.updateWriteQuorum();
+    this.quorums.unsuspect(from);
     commander.acks.add(from);
     if (commander.acks.size < this.writeQuorumSize) return;
     this.commanders.delete(msg.slot);
@@ -423,20 +422,19 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Resends unanswered phase-2 rounds to everyone, avoiding the acceptors that did not answer from then on. */
   private leaderTimeouts(now: Time): void {
     const timeoutMs = this.config.recoveryTimeoutMs;
-    let suspicionChanged = false;
+    // Decided against the quorum of this pass, applied once after it.
+    const quorum = this.quorums.write;
+    const unanswered = new Set<ProcessId>();
     for (const [slot, commander] of this.commanders) {
       if (now - commander.sentMs < timeoutMs) continue;
       // Members of the quorum that left it unanswered are probably down: avoid them from now on.
-      for (const member of this.writeQuorum) {
-        if (member !== this.id && !commander.acks.has(member) && !this.suspected.has(member)) {
-          this.suspected.add(member);
-          suspicionChanged = true;
-        }
+      for (const member of quorum) {
+        if (member !== this.id && !commander.acks.has(member) && !this.quorums.suspects(member)) unanswered.add(member);
       }
       commander.sentMs = now;
       this.outbox.send(this.all, { type: 'MAccept', ballot: commander.ballot, slot, cmd: commander.cmd });
     }
-    if (suspicionChanged) this.updateWriteQuorum();
+    for (const member of unanswered) this.quorums.suspect(member);
   }
 
   /**
@@ -558,9 +556,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     this.leaderChangesWon++;
     this.commanders.clear();
     this.inFlight.clear();
-    this.suspected.clear();
-    for (const from of this.all) if (!candidacy.promises.has(from)) this.suspected.add(from);
-    this.updateWriteQuorum();
+    this.quorums.suspectOnly(this.all.filter((from) => !candidacy.promises.has(from)));
     for (let slot = this.committed.frontier + 1; slot <= top; slot++) {
       if (this.committed.has(slot)) continue;
       const cmd = best.get(slot)?.cmd ?? null;
@@ -615,12 +611,5 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       pending.sentMs = now;
       this.outbox.send([owner], { type: 'MForwardSubmit', cmd: pending.cmd });
     }
-  }
-
-  /** The f+1 (or injected size) closest processes not suspected; the closest suspected ones fill in. */
-  private updateWriteQuorum(): void {
-    const trusted = this.byDistance.filter((p) => !this.suspected.has(p));
-    const suspects = this.byDistance.filter((p) => this.suspected.has(p));
-    this.writeQuorum = [...trusted, ...suspects].slice(0, this.writeQuorumSize);
   }
 }
