@@ -9,6 +9,7 @@
 import type { Command, Key, OpResult } from './command.js';
 import type { Config, ProtocolName } from './config.js';
 import type { Dot, ProcessId, Rifl, ShardId } from './ids.js';
+import type { Configuration } from './membership.js';
 
 /** Milliseconds, always handed in by the host. */
 export type Time = number;
@@ -92,6 +93,18 @@ export interface Process<Msg extends Message, Info> {
   suspect?(process: ProcessId, now: Time): void;
   /** Optional: an earlier suspicion of `process` was wrong; it is alive. */
   unsuspect?(process: ProcessId, now: Time): void;
+  /**
+   * Optional: the membership service (core/membership.ts) learned a new configuration. From now on
+   * the process runs quorums, stability, dependency pruning and garbage collection over
+   * `configuration.members` only; the replica already refuses every message from a non-member.
+   * Configurations arrive in order, each once. A protocol without it cannot have members removed.
+   */
+  reconfigure?(configuration: Configuration, now: Time): void;
+  /**
+   * Optional: entries of per-command state the process holds (dots, dependency-index entries,
+   * accepted slots): what garbage collection must keep bounded. For memory checks and tests.
+   */
+  heldState?(): number;
 }
 
 /** A partial result: the results of one command's operations on one key, in op order. */

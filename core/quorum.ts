@@ -95,8 +95,16 @@ export function closestQuorum(sortedByDistance: readonly ProcessId[], size: numb
 export class QuorumChoice {
   private byDistance: readonly ProcessId[] = [];
   private readonly suspected = new Set<ProcessId>();
+  /** Processes the configuration removed (core/membership.ts): after the suspects, never trusted. */
+  private readonly removed = new Set<ProcessId>();
   fast: readonly ProcessId[] = [];
   write: readonly ProcessId[] = [];
+  /**
+   * True when fewer processes are trusted (neither suspected nor removed) than the fast quorum
+   * holds: a fast quorum cannot answer, so a coordinator takes the path that completes with a
+   * majority instead of waiting for a recovery (docs/reconfiguration.md, "Degraded mode").
+   */
+  degraded = false;
 
   constructor(
     private readonly self: ProcessId,
@@ -123,9 +131,16 @@ export class QuorumChoice {
     return this.choose();
   }
 
-  /** True while `process` is suspected. */
+  /** True while `process` is suspected, or once the configuration removed it. */
   suspects(process: ProcessId): boolean {
-    return this.suspected.has(process);
+    return this.suspected.has(process) || this.removed.has(process);
+  }
+
+  /** The configuration is now `members`; returns true when the quorums changed. */
+  setMembers(members: readonly ProcessId[]): boolean {
+    this.removed.clear();
+    for (const p of this.byDistance) if (!members.includes(p)) this.removed.add(p);
+    return this.choose();
   }
 
   unsuspect(process: ProcessId): boolean {
@@ -133,8 +148,12 @@ export class QuorumChoice {
   }
 
   private choose(): boolean {
-    const trusted = this.byDistance.filter((p) => !this.suspected.has(p));
-    const ordered = trusted.length === this.byDistance.length ? this.byDistance : [...trusted, ...this.byDistance.filter((p) => this.suspected.has(p))];
+    const removed = this.removed;
+    const suspectedMember = (p: ProcessId) => this.suspected.has(p) && !removed.has(p);
+    const trusted = this.byDistance.filter((p) => !this.suspected.has(p) && !removed.has(p));
+    const ordered =
+      trusted.length === this.byDistance.length ? this.byDistance : [...trusted, ...this.byDistance.filter(suspectedMember), ...this.byDistance.filter((p) => removed.has(p))];
+    this.degraded = trusted.length < this.fastSize;
     const fast = closestQuorum(ordered, this.fastSize);
     const write = closestQuorum(ordered, this.writeSize);
     const changed = !sameMembers(fast, this.fast) || !sameMembers(write, this.write);

@@ -24,7 +24,11 @@
 import type { Command } from './command.js';
 import { riflClient, type ClientId, type ProcessId, type Rifl, type ShardId } from './ids.js';
 import { invariant } from './invariant.js';
-import type { ExecutionResult, Executor, Message, Process, Time } from './process.js';
+import { isMembershipMessage, Membership, type Configuration, type MembershipOptions } from './membership.js';
+import type { ExecutionResult, Executor, Message, Process, Time, TimerSpec } from './process.js';
+
+/** The timer the replica adds for its membership service. */
+export const MEMBERSHIP_TIMER = 'membership';
 
 /** What a replica asks its host to do. */
 export type ReplicaOutput<Msg extends Message> =
@@ -47,6 +51,14 @@ export interface ReplicaOptions<Info> {
   readonly answerRetries?: boolean;
   /** Observes every info the process hands to its executors (not those shards send each other). */
   readonly onInfo?: (info: Info) => void;
+  /**
+   * Runs the membership service (core/membership.ts): configurations agreed by the processes,
+   * removal on request or after a long suspicion, messages from removed processes refused. Absent:
+   * the configuration never changes (and nothing of the service runs, so such runs keep their bytes).
+   */
+  readonly membership?: MembershipOptions;
+  /** Observes every configuration this replica learns. */
+  readonly onReconfigure?: (configuration: Configuration, now: Time) => void;
 }
 
 /** The partial results of a client's latest executed rifl, for answering its retries. */
@@ -77,6 +89,15 @@ export class Replica<Msg extends Message, Info> {
   private readonly selfQueue: Msg[] = [];
   /** Infos executor shards addressed to shards, routed FIFO (see the contract, step 4). */
   private shardQueue: Info[] = [];
+  /** The membership service, when the host runs one. */
+  readonly membership: Membership | undefined;
+  private readonly onReconfigure: ((configuration: Configuration, now: Time) => void) | undefined;
+  /** True once some process left the configuration: sends are filtered from then on. */
+  private excluding = false;
+  /** Messages refused because their sender is not a member. */
+  refusedFromNonMembers = 0;
+  /** The timers the host drives: the process's, plus the membership service's. */
+  readonly timers: readonly TimerSpec[];
 
   constructor(
     readonly process: Process<Msg, Info>,
@@ -91,6 +112,9 @@ export class Replica<Msg extends Message, Info> {
     this.pendingMax = options.pendingMax ?? 1_000_000;
     this.onInfo = options.onInfo;
     this.answerRetries = options.answerRetries ?? true;
+    this.membership = options.membership === undefined ? undefined : new Membership(process.id, options.membership);
+    this.onReconfigure = options.onReconfigure;
+    this.timers = this.membership === undefined ? process.timers : [...process.timers, { timer: MEMBERSHIP_TIMER, everyMs: this.membership.tickMs }];
     // Executors record executed dots only for a host that asks; ask before the first input.
     if (process.executed !== undefined) for (const executor of this.executors) executor.drainExecuted?.();
   }
@@ -105,6 +129,8 @@ export class Replica<Msg extends Message, Info> {
    * twice; a rifl this replica already executed in full is answered at once (see the file comment).
    */
   submit(cmd: Command, now: Time): void {
+    // A removed process serves no one: its clients time out and go elsewhere.
+    if (this.membership?.removedSelf === true) return;
     if (!this.pending.has(cmd.rifl)) {
       const latest = this.latest.get(riflClient(cmd.rifl));
       const executed = latest !== undefined && latest.rifl === cmd.rifl ? latest.results : NOTHING;
@@ -121,18 +147,41 @@ export class Replica<Msg extends Message, Info> {
 
   /** A message from another process. */
   handle(from: ProcessId, msg: Msg, now: Time): void {
+    const membership = this.membership;
+    if (membership !== undefined) {
+      if (isMembershipMessage(msg)) {
+        membership.handle(from, msg, now);
+        this.pumpMembership(now);
+        return;
+      }
+      if (membership.removedSelf) return;
+      if (!membership.isMember(from)) {
+        this.refusedFromNonMembers++;
+        return;
+      }
+    } else if (isMembershipMessage(msg)) return; // no service here: nothing to answer
     this.process.handle(from, msg, now);
     this.pump(now);
   }
 
-  /** A periodic event the process declared. */
+  /** A periodic event the process declared, or the membership service's. */
   onTimer(timer: string, now: Time): void {
+    const membership = this.membership;
+    if (membership !== undefined) {
+      if (timer === MEMBERSHIP_TIMER) {
+        membership.tick(now);
+        this.pumpMembership(now);
+        return;
+      }
+      if (membership.removedSelf) return;
+    }
     this.process.onTimer(timer, now);
     this.pump(now);
   }
 
   /** The host's failure detector suspects `process` (passed to the process when it listens). */
   suspect(process: ProcessId, now: Time): void {
+    this.membership?.suspect(process, now);
     if (this.process.suspect === undefined) return;
     this.process.suspect(process, now);
     this.pump(now);
@@ -140,8 +189,36 @@ export class Replica<Msg extends Message, Info> {
 
   /** The host's failure detector withdrew its suspicion of `process`. */
   unsuspect(process: ProcessId, now: Time): void {
+    this.membership?.unsuspect(process);
     if (this.process.unsuspect === undefined) return;
     this.process.unsuspect(process, now);
+    this.pump(now);
+  }
+
+  /**
+   * Asks the configuration to drop `process` (an operator's request, or a fault schedule's). Returns
+   * why it was refused, or undefined when the change is under way.
+   */
+  requestRemoval(process: ProcessId, now: Time): string | undefined {
+    const membership = this.membership;
+    if (membership === undefined) return 'this replica runs no membership service';
+    if (this.process.reconfigure === undefined) return 'this protocol cannot change its configuration';
+    const refused = membership.requestRemoval(process, now);
+    this.pumpMembership(now);
+    return refused;
+  }
+
+  /** Takes the membership service's outputs and hands every new configuration to the process. */
+  private pumpMembership(now: Time): void {
+    const membership = this.membership!;
+    for (const output of membership.drain()) this.outputs.push({ kind: 'send', to: output.to, msg: output.msg as unknown as Msg });
+    const changes = membership.takeChanges();
+    if (changes.length === 0) return;
+    this.excluding = true;
+    for (const configuration of changes) {
+      this.onReconfigure?.(configuration, now);
+      if (!membership.removedSelf) this.process.reconfigure?.(configuration, now);
+    }
     this.pump(now);
   }
 
@@ -171,6 +248,10 @@ export class Replica<Msg extends Message, Info> {
   }
 
   private route(to: readonly ProcessId[], msg: Msg): void {
+    if (this.excluding) {
+      to = this.toMembers(to);
+      if (to.length === 0) return;
+    }
     const selfIndex = to.indexOf(this.id);
     if (selfIndex < 0) {
       this.outputs.push({ kind: 'send', to, msg });
@@ -182,6 +263,14 @@ export class Replica<Msg extends Message, Info> {
       others.splice(selfIndex, 1);
       this.outputs.push({ kind: 'send', to: others, msg });
     }
+  }
+
+  /** `to` without the processes that left the configuration (they would refuse it anyway). */
+  private toMembers(to: readonly ProcessId[]): readonly ProcessId[] {
+    const membership = this.membership!;
+    let all = true;
+    for (const p of to) if (!membership.isMember(p)) all = false;
+    return all ? to : to.filter((p) => membership.isMember(p));
   }
 
   private execute(info: Info, now: Time): void {

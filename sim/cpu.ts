@@ -29,6 +29,7 @@
  * its service start: the simulator hands the protocol the start time as `now`, and each process sees
  * its inputs in the same order either way.
  */
+import type { Configuration } from '../core/membership.js';
 import type { ProtocolName } from '../core/config.js';
 import type { ProcessId } from '../core/ids.js';
 import { invariant, UsageError } from '../core/invariant.js';
@@ -624,6 +625,9 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   readonly id: ProcessId;
   readonly timers: readonly TimerSpec[];
   readonly executed?: (dots: readonly Dot[], now: number) => void;
+  readonly suspect?: (process: ProcessId, now: number) => void;
+  readonly unsuspect?: (process: ProcessId, now: number) => void;
+  readonly reconfigure?: (configuration: Configuration, now: number) => void;
 
   constructor(
     private readonly inner: Process<Msg, Info>,
@@ -632,6 +636,10 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
     this.id = inner.id;
     this.timers = inner.timers;
     if (inner.executed !== undefined) this.executed = (dots, now) => inner.executed!(dots, now);
+    // Failure-detector and membership inputs reach the protocol as they do without the model.
+    if (inner.suspect !== undefined) this.suspect = (process, now) => inner.suspect!(process, now);
+    if (inner.unsuspect !== undefined) this.unsuspect = (process, now) => inner.unsuspect!(process, now);
+    if (inner.reconfigure !== undefined) this.reconfigure = (configuration, now) => inner.reconfigure!(configuration, now);
   }
 
   discover(sortedByDistance: readonly ProcessId[]): void {
@@ -659,6 +667,10 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
 
   metrics(): ProtocolMetrics {
     return this.inner.metrics();
+  }
+
+  heldState(): number {
+    return this.inner.heldState?.() ?? 0;
   }
 }
 

@@ -19,6 +19,12 @@
  *   its timers stop, and clients' requests to it go unanswered. Messages already on the wire still
  *   arrive. `restartAtMs` (crash-restart) is accepted by the format but refused by the simulator for
  *   protocols that do not declare support for it.
+ * - `removals`: at `atMs`, process `by` (the lowest-numbered other process that has not crashed when
+ *   absent) asks the membership service to remove process `process` from the configuration
+ *   (docs/reconfiguration.md). The change is agreed by the members like any other; it is refused when
+ *   fewer than n − f members would remain.
+ * - `removeAfterMs`: every process asks for the removal of a process it has suspected for this long
+ *   (with the failure detector of `orrery sim --failure-detection-ms`).
  * - `clientTimeoutMs`: a client that has no reply this long after sending a command sends the very
  *   same command (same rifl) to the next process in its distance order, cycling through all of them.
  *
@@ -70,8 +76,19 @@ export interface Crash {
   readonly restartAtMs?: number;
 }
 
+/** At `atMs`, process `by` asks for `process` to leave the configuration. */
+export interface Removal {
+  readonly process: ProcessId;
+  readonly atMs: number;
+  readonly by?: ProcessId;
+}
+
 /** Every fault of a run. */
 export interface FaultSchedule {
+  /** Explicit membership changes (they need the membership service, which they turn on). */
+  readonly removals?: readonly Removal[];
+  /** Processes ask to remove a process they suspected this long (turns the membership service on). */
+  readonly removeAfterMs?: number;
   readonly slowLinks?: readonly SlowLink[];
   readonly messageFaults?: readonly MessageFault[];
   readonly partitions?: readonly Partition[];
@@ -80,11 +97,12 @@ export interface FaultSchedule {
   readonly clientTimeoutMs?: number;
 }
 
-export const FAULT_KINDS = ['slowLinks', 'messageFaults', 'partitions', 'crashes', 'clientTimeoutMs'] as const;
+export const FAULT_KINDS = ['slowLinks', 'messageFaults', 'partitions', 'crashes', 'removals', 'removeAfterMs', 'clientTimeoutMs'] as const;
 const SLOW_LINK_FIELDS = ['from', 'to', 'extraMs', 'fromMs', 'untilMs'];
 const MESSAGE_FAULT_FIELDS = ['from', 'to', 'drop', 'duplicate', 'reorder', 'reorderMs', 'fromMs', 'untilMs'];
 const PARTITION_FIELDS = ['groups', 'fromMs', 'untilMs'];
 const CRASH_FIELDS = ['process', 'atMs', 'restartAtMs'];
+const REMOVAL_FIELDS = ['process', 'atMs', 'by'];
 const NS_PER_MS = 1_000_000;
 /** Default largest extra delay of a reordered message. */
 export const REORDER_MS_DEFAULT = 100;
@@ -182,6 +200,22 @@ export function validateFaults(faults: FaultSchedule, n: number): void {
       if (!(crash.restartAtMs > crash.atMs)) throw new UsageError(`${where}: restartAtMs (${crash.restartAtMs}) must be after atMs (${crash.atMs})`);
     }
   });
+  list<Removal>('removals', '{ process, atMs, by? }').forEach((removal, i) => {
+    const where = `faults.removals[${i}]`;
+    fields(where, removal, REMOVAL_FIELDS);
+    processId(`${where}.process`, removal.process);
+    milliseconds(`${where}.atMs`, removal.atMs);
+    if (removal.by !== undefined) {
+      processId(`${where}.by`, removal.by);
+      if (removal.by === removal.process) throw new UsageError(`${where}: a process cannot ask for its own removal (by = process = ${removal.by})`);
+    }
+  });
+  if (faults.removeAfterMs !== undefined) {
+    const value: unknown = faults.removeAfterMs;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`faults.removeAfterMs must be a positive number of milliseconds (got ${JSON.stringify(value)})`);
+    }
+  }
   if (faults.clientTimeoutMs !== undefined) {
     const value: unknown = faults.clientTimeoutMs;
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -190,11 +224,17 @@ export function validateFaults(faults: FaultSchedule, n: number): void {
   }
 }
 
+/** True when the schedule changes the configuration, so the run needs the membership service. */
+export function usesMembership(faults: FaultSchedule | undefined): boolean {
+  return faults !== undefined && ((faults.removals?.length ?? 0) > 0 || faults.removeAfterMs !== undefined);
+}
+
 /** When every fault is over: the end of the last window or crash time (0 for no faults). */
 export function healTimeMs(faults: FaultSchedule): number {
   let heal = 0;
   for (const entry of [...(faults.slowLinks ?? []), ...(faults.messageFaults ?? []), ...(faults.partitions ?? [])]) heal = Math.max(heal, entry.untilMs);
   for (const crash of faults.crashes ?? []) heal = Math.max(heal, crash.restartAtMs ?? crash.atMs);
+  for (const removal of faults.removals ?? []) heal = Math.max(heal, removal.atMs);
   return heal;
 }
 

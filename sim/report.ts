@@ -111,6 +111,10 @@ export function formatFaults(faults: FaultStats, recovery: { recoveredByProcess:
       `cut by partitions ${faults.partitioned}, lost at crashed processes ${faults.toCrashed}, duplicated ${faults.duplicated}, ` +
       `reordered ${faults.reordered}; client retries ${faults.clientRetries}`,
   );
+  if (faults.configurations !== undefined) {
+    const changes = faults.configurations.map((c) => `epoch ${c.epoch} = {${c.members.join(', ')}} at ${c.atMs.toFixed(1)} ms`);
+    lines.push(`configurations: ${changes.length === 0 ? 'unchanged' : changes.join('; ')}`);
+  }
   if (recovery !== undefined) {
     const recovered = recovery.recoveredByProcess.map((count, i) => [i + 1, count] as const).filter(([, count]) => count > 0);
     lines.push(

@@ -24,12 +24,13 @@ import { makeRifl, riflClient, type ProcessId, type Rifl } from '../core/ids.js'
 import { invariant, UsageError } from '../core/invariant.js';
 import { sortByDistance } from '../core/quorum.js';
 import { Replica, type ReplicaOutput } from '../core/replica.js';
+import type { Configuration } from '../core/membership.js';
 import type { ExecutionResult, Message, ProtocolDefinition } from '../core/process.js';
 import { Rng } from '../core/rng.js';
 import { AGENT_QUEUE_MAX, AGENTS_MAX, type Agent, type AgentAction, type AgentIndex, type AgentsOptions, type AgentStats, type SubmitAction } from './agents.js';
 import { CpuModel, payloadBytesOf, type CpuOptions, type CpuUsage } from './cpu.js';
 import { EventQueue, type Scheduled } from './event-queue.js';
-import { healTimeMs, LinkFaults, MessageFaults, type FaultSchedule } from './faults.js';
+import { healTimeMs, LinkFaults, MessageFaults, usesMembership, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
 import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
 
@@ -96,6 +97,11 @@ export interface FaultStats {
   readonly reordered: number;
   /** Client requests sent again after a timeout. */
   readonly clientRetries: number;
+  /**
+   * With the membership service (removals in the schedule): every configuration after the first, with
+   * when its first process learned it; absent otherwise.
+   */
+  readonly configurations?: readonly { readonly epoch: number; readonly members: readonly ProcessId[]; readonly atMs: number }[];
 }
 
 /** One completed client operation. */
@@ -160,6 +166,8 @@ const AGENT_MESSAGE = 8;
 const AGENT_TIMEOUT = 9;
 /** target: the process that now suspects; from: the crashed process it suspects (an id). */
 const SUSPECT = 10;
+/** target: the process that asks; from: the process to remove (an id). */
+const REMOVE = 11;
 
 interface SimEvent extends Scheduled {
   kind: number;
@@ -242,6 +250,8 @@ export class Simulation {
   private duplicated = 0;
   private reordered = 0;
   private clientRetries = 0;
+  /** Configurations after the first, when the membership service runs. */
+  private configurations: { epoch: number; members: readonly ProcessId[]; atMs: number }[] | undefined;
   /** Stall detection (stallLimitMs): the run is stuck past deadlineNs. */
   private readonly stallNs: number;
   private readonly healNs: number;
@@ -322,6 +332,15 @@ export class Simulation {
     const cpu = options.cpu === undefined ? undefined : new CpuModel(options.protocol.name, this.n, options.cpu, shards, options.protocol.shardOf !== undefined);
     this.cpu = cpu;
     const ids = Array.from({ length: this.n }, (_, i) => i + 1);
+    const membership = usesMembership(faults) ? { n: config.n, f: config.f, retryMs: config.recoveryTimeoutMs, ...(faults.removeAfterMs === undefined ? {} : { removeAfterMs: faults.removeAfterMs }) } : undefined;
+    if (membership !== undefined) {
+      this.configurations = [];
+      if (options.protocol.createProcess(1, config).reconfigure === undefined) throw new UsageError(`${options.protocol.name} cannot change its configuration: faults.removals and faults.removeAfterMs are not available`);
+    }
+    const onReconfigure = (configuration: Configuration) => {
+      const list = this.configurations!;
+      if (list.length < configuration.epoch) list.push({ epoch: configuration.epoch, members: configuration.members, atMs: this.nowNs / NS_PER_MS });
+    };
     for (const id of ids) {
       const created = options.protocol.createProcess(id, config);
       const process = cpu === undefined ? created : cpu.meterProcess(created);
@@ -342,12 +361,13 @@ export class Simulation {
         onExecuted,
         answerRetries: this.clientTimeoutNs > 0 || options.agents?.requestTimeoutMs !== undefined,
         ...(onInfo === undefined ? {} : { onInfo }),
+        ...(membership === undefined ? {} : { membership, onReconfigure }),
       });
       const sorted = sortByDistance(id, ids, (to) => this.linkNs[(id - 1) * this.n + (to - 1)]!);
       process.discover(sorted);
       this.replicas.push(replica);
       this.timerSpecs.push(
-        process.timers.map((t) => {
+        replica.timers.map((t) => {
           invariant(t.everyMs > 0, () => `timer ${t.timer} must have a positive period`);
           return { timer: t.timer, everyNs: Math.round(t.everyMs * NS_PER_MS) };
         }),
@@ -439,6 +459,9 @@ export class Simulation {
       for (let t = 0; t < specs.length; t++) this.schedule(specs[t]!.everyNs, TIMER, p, t, undefined);
     }
     for (const crash of this.options.faults?.crashes ?? []) this.schedule(Math.round(crash.atMs * NS_PER_MS), CRASH, crash.process - 1, 0, undefined);
+    for (const removal of this.options.faults?.removals ?? []) {
+      this.schedule(Math.round(removal.atMs * NS_PER_MS), REMOVE, removal.by === undefined ? -1 : removal.by - 1, removal.process, undefined);
+    }
     for (const client of this.clients) this.issue(client);
     for (const agent of this.agents) this.act(agent, agent.agent.start(0));
 
@@ -505,6 +528,15 @@ export class Simulation {
           if (this.crashed[event.target] === 1 || !this.active()) break;
           this.localInput(event.target, event.time, undefined, event.from);
           break;
+        case REMOVE: {
+          let by = event.target;
+          if (by < 0) for (let p = 0; p < this.n && by < 0; p++) if (p !== event.from - 1 && this.crashed[p] === 0) by = p;
+          if (by < 0 || this.crashed[by] === 1) break; // no live process to ask
+          const replica = this.replicas[by]!;
+          replica.requestRemoval(event.from, event.time / NS_PER_MS);
+          this.flush(by, replica.drain());
+          break;
+        }
         case CLIENT_TIMEOUT:
           this.onClientTimeout(this.clients[event.target]!, event.from);
           break;
@@ -564,6 +596,11 @@ export class Simulation {
     return { completed: this.history ?? [], pending };
   }
 
+  /** Per process, the per-command state its protocol holds now (`Process.heldState`; 0 when not reported). */
+  heldState(): number[] {
+    return this.replicas.map((replica) => replica.process.heldState?.() ?? 0);
+  }
+
   /** What the fault schedule did so far. */
   faultStats(): FaultStats {
     const crashed: ProcessId[] = [];
@@ -576,6 +613,7 @@ export class Simulation {
       duplicated: this.duplicated,
       reordered: this.reordered,
       clientRetries: this.clientRetries,
+      ...(this.configurations === undefined ? {} : { configurations: this.configurations.slice() }),
     };
   }
 
@@ -592,13 +630,18 @@ export class Simulation {
   /** Live processes that executed every key of every issued command. */
   private caughtUp(): number {
     let count = 0;
-    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0 && this.keyResults[p]! >= this.expectedKeyResults) count++;
+    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0 && this.keyResults[p]! >= this.expectedKeyResults && !this.removed(p)) count++;
     return count;
+  }
+
+  /** True once process index `p` learned that the configuration removed it: it serves no one. */
+  private removed(p: number): boolean {
+    return this.configurations !== undefined && this.replicas[p]!.membership!.removedSelf;
   }
 
   private live(): number {
     let count = 0;
-    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0) count++;
+    for (let p = 0; p < this.n; p++) if (this.crashed[p] === 0 && !this.removed(p)) count++;
     return count;
   }
 

@@ -107,8 +107,8 @@ const sentIn = (r: Received, fromMs: number, untilMs: number) => r.sentMs >= fro
 
 describe('fault schedules: validation names the entry, the field and what is accepted', () => {
   const bad: Array<[unknown, RegExp]> = [
-    [[], /^faults must be an object .*accepted keys: slowLinks, messageFaults, partitions, crashes, clientTimeoutMs$/],
-    [{ drops: [] }, /^unknown fault kind 'drops'; accepted: slowLinks, messageFaults, partitions, crashes, clientTimeoutMs$/],
+    [[], /^faults must be an object .*accepted keys: slowLinks, messageFaults, partitions, crashes, removals, removeAfterMs, clientTimeoutMs$/],
+    [{ drops: [] }, /^unknown fault kind 'drops'; accepted: slowLinks, messageFaults, partitions, crashes, removals, removeAfterMs, clientTimeoutMs$/],
     [{ messageFaults: {} }, /^faults\.messageFaults must be an array of \{ from\?, to\?, drop\?/],
     [{ messageFaults: [{ drop: 1.5, fromMs: 0, untilMs: 1 }] }, /^faults\.messageFaults\[0\]\.drop must be a probability from 0 to 1 \(got 1\.5\)$/],
     [{ messageFaults: [{ to: 9, fromMs: 0, untilMs: 1 }] }, /^faults\.messageFaults\[0\]\.to must be a process id from 1 to 3 \(got 9\)$/],

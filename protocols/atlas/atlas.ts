@@ -36,7 +36,8 @@ import { dotSource, formatDot, makeDot, type Dot, type ProcessId } from '../../c
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import { fastPathThreshold, leaderlessFastQuorumSize, majority, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import type { Configuration } from '../../core/membership.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -84,6 +85,11 @@ interface DotState {
   /** Coordinator only: the fast-quorum reports so far (its own included), and who sent them. */
   reports: (readonly Dot[])[] | undefined;
   reportedBy: ProcessId[] | undefined;
+  /**
+   * Coordinator only: its fast quorum could not answer when it proposed (QuorumChoice.degraded), or
+   * lost a member since; it decides on the slow path once a majority reported.
+   */
+  degraded: boolean;
   /** A commit that arrived before the payload. */
   bufferedCommit: AtlasValue | undefined;
   /** Recovery trigger: since when this process waits for the commit, and failed attempts so far. */
@@ -117,6 +123,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   private slowPath = 0;
   private recovered = 0;
   private readonly recoveryQuorumSize: number;
+  /** ⌊n/2⌋ + 1: the reports a degraded coordinator waits for. */
+  private readonly majority: number;
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
@@ -134,6 +142,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     this.fastQuorumSize = injected.fastQuorumSize ?? leaderlessFastQuorumSize(config.n, config.f);
     this.slowQuorumSize = writeQuorumSize(config.f);
     this.recoveryQuorumSize = phase1QuorumSize(config.n, config.f);
+    this.majority = majority(config.n);
     this.quorums = new QuorumChoice(id, this.fastQuorumSize, this.slowQuorumSize);
     this.threshold = injected.fastPathThreshold ?? fastPathThreshold(config.n, leaderlessFastQuorumSize(config.n, config.f));
     invariant(this.threshold >= 1 || injected.fastPathThreshold !== undefined, () => `atlas: fast-path threshold ${this.threshold} for n=${config.n}, f=${config.f}`);
@@ -166,6 +175,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     state.synod.setInitialValue({ isNoop: false, deps: past });
     state.reports = [past];
     state.reportedBy = [this.id];
+    state.degraded = this.quorums.degraded;
     this.holdPayload(dot, state, cmd, now);
     this.outbox.send(this.others, { type: 'MCollect', dot, cmd, deps: past, quorum: this.quorums.fast });
     // A fast quorum of one (only a broken variant) has every report already.
@@ -208,13 +218,45 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     for (const dot of dots) this.gc.execute(dot);
   }
 
-  /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
-  suspect(process: ProcessId, _now: Time): void {
+  /**
+   * The host's failure detector suspects `process`: commands proposed from now on use quorums without
+   * it, and this process's own commands still waiting on a fast quorum that can no longer answer go
+   * to the slow path as soon as a majority reported.
+   */
+  suspect(process: ProcessId, now: Time): void {
     this.quorums.suspect(process);
+    this.degradeOwnDots(now);
   }
 
   unsuspect(process: ProcessId, _now: Time): void {
     this.quorums.unsuspect(process);
+  }
+
+  /**
+   * A new configuration: quorums are drawn from its members, only members' reports hold garbage
+   * collection back, and commits are resent only to members.
+   */
+  reconfigure(configuration: Configuration, now: Time): void {
+    this.quorums.setMembers(configuration.members);
+    this.others = configuration.members.filter((p) => p !== this.id);
+    this.gc.setMembers(configuration.members, this.collect, this.prune);
+    this.degradeOwnDots(now);
+  }
+
+  /** Own commands in COLLECT whose fast quorum cannot answer any more: decide once a majority reported. */
+  private degradeOwnDots(now: Time): void {
+    if (!this.quorums.degraded) return;
+    for (const [dot, state] of this.waiting) {
+      if (dotSource(dot) !== this.id || state.status !== Status.Collect || state.degraded || state.reports === undefined) continue;
+      if (!state.quorum!.some((p) => this.quorums.suspects(p))) continue;
+      state.degraded = true;
+      if (state.reports.length >= this.majority) this.decide(dot, state, now);
+    }
+  }
+
+  /** Per-command state held: what garbage collection keeps bounded. */
+  heldState(): number {
+    return this.dots.size + this.index.size;
   }
 
   drain(): readonly Output<AtlasMessage, GraphInfo>[] {
@@ -252,6 +294,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
         report: undefined,
         reports: undefined,
         reportedBy: undefined,
+        degraded: false,
         bufferedCommit: undefined,
         waitingSinceMs: 0,
         attempts: 0,
@@ -312,7 +355,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     if (reports === undefined || reportedBy === undefined || reportedBy.includes(from)) return;
     reports.push(msg.deps);
     reportedBy.push(from);
-    if (reports.length < this.quorums.fast.length) return;
+    if (reports.length < (state.degraded ? this.majority : this.quorums.fast.length)) return;
     this.decide(msg.dot, state, now);
   }
 
@@ -322,7 +365,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     state.reports = undefined;
     state.reportedBy = undefined;
     const deps = reportedEnough(reports, this.threshold);
-    if (deps.fast) {
+    // Degraded: the reports of a majority, never the fast path (it needs the whole fast quorum).
+    if (deps.fast && !state.degraded && reports.length >= this.fastQuorumSize) {
       this.fastPath++;
       this.decided(dot, state, { isNoop: false, deps: deps.union }, false, now);
       return;

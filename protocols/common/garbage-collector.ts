@@ -8,8 +8,9 @@
  * - *committed-stable* once every process reported it committed: its protocol state may go, and any
  *   later message about it is late and ignored (otherwise a late MCollect would revive it);
  * - *executed-stable* once every process reported it executed: it may leave the dependency index.
- * Until every process has reported, nothing is stable. Like fantoch's, this version is not fault
- * tolerant: a crashed process stops all collection.
+ * Until every process has reported, nothing is stable. "Every process" means every member of the
+ * current configuration (core/membership.ts): a crashed process stops all collection until the
+ * configuration removes it (`setMembers`), after which its reports no longer count.
  */
 import { FrontierMap } from '../../core/frontier.js';
 import { dotSeq, dotSource, makeDot, type Dot, type ProcessId } from '../../core/ids.js';
@@ -31,6 +32,8 @@ export class GarbageCollector {
   /** Per source (index source−1), the stable frontiers. */
   private readonly stableCommitted: Float64Array;
   private readonly stableExecuted: Float64Array;
+  /** member[p − 1] is 1 while process p belongs to the configuration. */
+  private readonly member: Uint8Array;
 
   constructor(
     private readonly self: ProcessId,
@@ -40,6 +43,22 @@ export class GarbageCollector {
     this.reportedExecuted = new Float64Array(n * n);
     this.stableCommitted = new Float64Array(n);
     this.stableExecuted = new Float64Array(n);
+    this.member = new Uint8Array(n).fill(1);
+  }
+
+  /**
+   * From now on only `members` must report a dot before it is stable; dots the departed processes
+   * were holding back become stable at once (handed to the callbacks as in `receive`).
+   */
+  setMembers(members: readonly ProcessId[], onCollected: (dot: Dot) => void, onExecutedEverywhere: (dot: Dot) => void): void {
+    this.member.fill(0);
+    for (const p of members) this.member[p - 1] = 1;
+    invariant(this.member[this.self - 1] === 1, 'a garbage collector outside its own configuration');
+    const own = this.report();
+    join(this.reportedCommitted, (this.self - 1) * this.n, own.committed);
+    join(this.reportedExecuted, (this.self - 1) * this.n, own.executed);
+    advance(this.reportedCommitted, this.stableCommitted, this.n, this.member, onCollected);
+    advance(this.reportedExecuted, this.stableExecuted, this.n, this.member, onExecutedEverywhere);
   }
 
   /** This process committed `dot`. */
@@ -111,8 +130,8 @@ export class GarbageCollector {
     const own = this.report();
     join(this.reportedCommitted, (this.self - 1) * n, own.committed);
     join(this.reportedExecuted, (this.self - 1) * n, own.executed);
-    advance(this.reportedCommitted, this.stableCommitted, n, onCollected);
-    advance(this.reportedExecuted, this.stableExecuted, n, onExecutedEverywhere);
+    advance(this.reportedCommitted, this.stableCommitted, n, this.member, onCollected);
+    advance(this.reportedExecuted, this.stableExecuted, n, this.member, onExecutedEverywhere);
   }
 }
 
@@ -123,10 +142,10 @@ function join(reported: Float64Array, row: number, frontiers: readonly number[])
   }
 }
 
-function advance(reported: Float64Array, stable: Float64Array, n: number, onStable: (dot: Dot) => void): void {
+function advance(reported: Float64Array, stable: Float64Array, n: number, member: Uint8Array, onStable: (dot: Dot) => void): void {
   for (let s = 0; s < n; s++) {
     let lowest = Infinity;
-    for (let p = 0; p < n; p++) lowest = Math.min(lowest, reported[p * n + s]!);
+    for (let p = 0; p < n; p++) if (member[p] === 1) lowest = Math.min(lowest, reported[p * n + s]!);
     const from = stable[s]!;
     if (lowest <= from) continue;
     stable[s] = lowest;

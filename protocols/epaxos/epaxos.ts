@@ -39,6 +39,7 @@ import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import type { Configuration } from '../../core/membership.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -112,6 +113,11 @@ interface DotState {
   registered: PreAccept | undefined;
   /** Coordinator: when round 0 started, to give up on the fast path after half a timeout. */
   proposedMs: Time;
+  /**
+   * Coordinator only: its fast quorum could not answer when it proposed (QuorumChoice.degraded), or
+   * lost a member since; it takes the slow path as soon as F replies arrived.
+   */
+  degraded: boolean;
   /** Coordinator only, while the fast path is still possible: the replies so far, and who sent them. */
   replies: MCollectAck[] | undefined;
   repliedBy: ProcessId[] | undefined;
@@ -214,6 +220,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     state.proposedMs = now;
     state.replies = [];
     state.repliedBy = [];
+    state.degraded = this.quorums.degraded;
     // The coordinator's index has already pruned every dot it knows executed everywhere.
     const executedUpTo: number[] = [];
     for (let source = 1; source <= this.n; source++) executedUpTo.push(this.gc.executedEverywhereUpTo(source));
@@ -267,6 +274,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
   suspect(process: ProcessId, now: Time): void {
     this.quorums.suspect(process);
+    this.degradeOwnDots(now);
     // Its uncommitted dots here are recovered after this process's stagger alone (first attempts only).
     for (const dot of this.uncommitted) {
       if (dotSource(dot) !== process) continue;
@@ -277,6 +285,34 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
 
   unsuspect(process: ProcessId, _now: Time): void {
     this.quorums.unsuspect(process);
+  }
+
+  /**
+   * A new configuration: quorums are drawn from its members, only members' reports hold garbage
+   * collection and index pruning back, and gossip goes to members only.
+   */
+  reconfigure(configuration: Configuration, now: Time): void {
+    this.quorums.setMembers(configuration.members);
+    this.others = configuration.members.filter((p) => p !== this.id);
+    this.gc.setMembers(configuration.members, this.collect, this.prune);
+    this.degradeOwnDots(now);
+  }
+
+  /** Own commands still collecting whose fast quorum cannot answer any more: slow path once F replied. */
+  private degradeOwnDots(now: Time): void {
+    if (!this.quorums.degraded) return;
+    for (const dot of this.uncommitted) {
+      if (dotSource(dot) !== this.id) continue;
+      const state = this.dots.get(dot);
+      if (state === undefined || state.status !== Status.Collect || state.degraded || state.replies === undefined) continue;
+      state.degraded = true;
+      if (state.replies.length >= this.slowQuorumSize - 1) this.decideRoundZero(dot, state, now, false);
+    }
+  }
+
+  /** Per-command state held: what garbage collection keeps bounded. */
+  heldState(): number {
+    return this.dots.size + this.index.size;
   }
 
   drain(): readonly Output<EPaxosMessage, GraphInfo>[] {
@@ -314,6 +350,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
         preAccepted: undefined,
         registered: undefined,
         proposedMs: now,
+        degraded: false,
         replies: undefined,
         repliedBy: undefined,
         // A dot of a suspected coordinator is recovered after this process's stagger alone.
@@ -383,6 +420,11 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     if (replies === undefined || repliedBy === undefined || repliedBy.includes(from)) return;
     replies.push(msg);
     repliedBy.push(from);
+    if (state.degraded) {
+      // Degraded: F replies make a majority with the coordinator; the slow path at once.
+      if (replies.length >= this.slowQuorumSize - 1) this.decideRoundZero(msg.dot, state, now, false);
+      return;
+    }
     if (replies.length < this.fastQuorumSize - 1) return;
     this.decideRoundZero(msg.dot, state, now, true);
   }

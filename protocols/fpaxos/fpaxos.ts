@@ -38,6 +38,7 @@ import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { phase1QuorumSize, QuorumChoice, writeQuorumSize } from '../../core/quorum.js';
+import type { Configuration } from '../../core/membership.js';
 import type {
   FPaxosMessage,
   MAccept,
@@ -158,6 +159,8 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   private readonly outbox = new Outbox<FPaxosMessage, SlotInfo>();
   private all: readonly ProcessId[] = [];
   private others: readonly ProcessId[] = [];
+  /** member[p − 1] is 1 while process p belongs to the configuration (core/membership.ts). */
+  private readonly member: Uint8Array;
   /**
    * The write quorum: the closest processes, suspected ones last. Suspects are processes that left a
    * phase-2 round unanswered, or that the host's failure detector suspects (core/quorum.ts).
@@ -214,6 +217,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     // FPaxos has no fast quorum: both quorums of the choice are the write quorum.
     this.quorums = new QuorumChoice(id, this.writeQuorumSize, this.writeQuorumSize);
     this.phase1Size = phase1QuorumSize(config.n, config.f);
+    this.member = new Uint8Array(config.n).fill(1);
     this.committedFrontiers = new Array<number>(config.n).fill(0);
     this.frontierSinceMs = new Array<number>(config.n).fill(0);
     this.timers = [
@@ -291,6 +295,24 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   unsuspect(process: ProcessId, _now: Time): void {
     this.quorums.unsuspect(process);
+  }
+
+  /**
+   * A new configuration: write and phase-1 quorums are drawn from its members, only members'
+   * frontiers hold garbage collection back, and a removed leader is replaced at the next tick.
+   */
+  reconfigure(configuration: Configuration, now: Time): void {
+    this.quorums.setMembers(configuration.members);
+    this.member.fill(0);
+    for (const p of configuration.members) this.member[p - 1] = 1;
+    this.others = configuration.members.filter((p) => p !== this.id);
+    if (this.member[this.leader - 1] !== 1) this.lastHeardFromLeaderMs = Math.min(this.lastHeardFromLeaderMs, now - this.config.recoveryTimeoutMs);
+    this.collectGarbage();
+  }
+
+  /** Per-command state held: what garbage collection keeps bounded. */
+  heldState(): number {
+    return this.accepted.size + this.chosenLog.length;
   }
 
   drain(): readonly Output<FPaxosMessage, SlotInfo>[] {
@@ -408,7 +430,8 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Drops accepted slots that every process has committed. */
   private collectGarbage(): void {
     let stable = Infinity;
-    for (const frontier of this.committedFrontiers) if (frontier < stable) stable = frontier;
+    const frontiers = this.committedFrontiers;
+    for (let i = 0; i < frontiers.length; i++) if (this.member[i] === 1 && frontiers[i]! < stable) stable = frontiers[i]!;
     for (let slot = this.stableSlot + 1; slot <= stable; slot++) this.accepted.delete(slot);
     if (stable > this.stableSlot) {
       this.chosenLog = this.chosenLog.slice(stable - this.stableSlot);

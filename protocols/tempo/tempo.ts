@@ -35,7 +35,8 @@ import { dotSeq, dotSource, formatDot, makeDot, type Dot, type ProcessId } from 
 import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
-import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import { fastPathThreshold, leaderlessFastQuorumSize, majority, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import type { Configuration } from '../../core/membership.js';
 import { LaggingPeers, RECOVERY_TIMER, recoveryTickMs, recoveryWaitMs } from '../common/recovery.js';
 import { Synod } from '../common/synod.js';
 import { KeyClocks } from './clocks.js';
@@ -77,6 +78,12 @@ interface DotState {
   acked: ProcessId[];
   maxClock: number;
   maxCount: number;
+  /**
+   * Coordinator: its fast quorum could not answer when it proposed (QuorumChoice.degraded), or lost a
+   * member since; it takes the slow path once a majority answered. `settled`: it has decided its path.
+   */
+  degraded: boolean;
+  settled: boolean;
   /** A commit that arrived before the payload. */
   bufferedCommit: MCommit | undefined;
   /** MAttached votes that arrived before the commit. */
@@ -119,6 +126,10 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private slowPaths = 0;
   private recovered = 0;
   private readonly recoveryQuorumSize: number;
+  /** ⌊n/2⌋ + 1: the answers a degraded coordinator waits for. */
+  private readonly majority: number;
+  /** member[p − 1] is 1 while process p belongs to the configuration (core/membership.ts). */
+  private readonly member: Uint8Array;
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
@@ -143,6 +154,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     this.committedBy = Array.from({ length: config.n }, () => new Array<number>(config.n).fill(0));
     this.collectedUpTo = new Array<number>(config.n).fill(0);
     this.recoveryQuorumSize = phase1QuorumSize(config.n, config.f);
+    this.majority = majority(config.n);
+    this.member = new Uint8Array(config.n).fill(1);
     this.lagging = new LaggingPeers(config.n);
     this.timers = [
       { timer: DETACHED_TIMER, everyMs: config.tempoDetachedIntervalMs },
@@ -169,6 +182,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     state.proposal = proposal.clock;
     state.synod.setInitialValue(proposal.clock);
     state.attached = proposal.votes;
+    state.degraded = this.quorums.degraded;
     this.holdPayload(dot, state, cmd, now);
     this.outbox.send(this.others, { type: 'MCollect', dot, cmd, quorum: this.quorums.fast, clock: proposal.clock });
     // The coordinator's own answer: it voted just now, so it needs no MCollect to itself.
@@ -228,13 +242,45 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     }
   }
 
-  /** The host's failure detector suspects `process`: commands proposed from now on use quorums without it. */
-  suspect(process: ProcessId, _now: Time): void {
+  /**
+   * The host's failure detector suspects `process`: commands proposed from now on use quorums without
+   * it, and own commands whose fast quorum can no longer answer settle once a majority answered.
+   */
+  suspect(process: ProcessId, now: Time): void {
     this.quorums.suspect(process);
+    this.degradeOwnDots(now);
+  }
+
+  /**
+   * A new configuration: quorums are drawn from its members, only members' frontiers hold garbage
+   * collection back, and gossip goes to members only.
+   */
+  reconfigure(configuration: Configuration, now: Time): void {
+    this.quorums.setMembers(configuration.members);
+    this.others = configuration.members.filter((p) => p !== this.id);
+    this.member.fill(0);
+    for (const p of configuration.members) this.member[p - 1] = 1;
+    this.collectGarbage();
+    this.degradeOwnDots(now);
+  }
+
+  /** Own commands still collecting whose fast quorum cannot answer any more: settle with a majority. */
+  private degradeOwnDots(now: Time): void {
+    if (!this.quorums.degraded) return;
+    for (const [dot, state] of this.waiting) {
+      if (dotSource(dot) !== this.id || state.status !== 'COLLECT' || state.settled || state.degraded) continue;
+      state.degraded = true;
+      this.settle(dot, state, now);
+    }
   }
 
   unsuspect(process: ProcessId, _now: Time): void {
     this.quorums.unsuspect(process);
+  }
+
+  /** Per-command state held: what garbage collection keeps bounded. */
+  heldState(): number {
+    return this.dots.size;
   }
 
   drain(): readonly Output<TempoMessage, TempoInfo>[] {
@@ -275,6 +321,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
         acked: [],
         maxClock: 0,
         maxCount: 0,
+        degraded: false,
+        settled: false,
         bufferedCommit: undefined,
         bufferedAttached: [],
         commitVotes: [],
@@ -338,7 +386,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
 
   /** The coordinator takes one fast-quorum member's proposal; decides once all have answered. */
   private collect(dot: Dot, state: DotState, from: ProcessId, clock: number, votes: readonly Vote[], now: Time): void {
-    if (state.acked.includes(from)) return;
+    if (state.settled || state.acked.includes(from)) return;
     state.acked.push(from);
     for (let i = 0; i < votes.length; i++) state.votes.push(votes[i]!);
     if (clock > state.maxClock) {
@@ -349,8 +397,19 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     }
     // Raising the coordinator's own clocks early keeps its next proposals above this one [F].
     if (from !== this.id) this.clocks.bump(state.cmd!, state.maxClock);
-    if (state.acked.length < state.quorum.length) return;
-    if (state.maxCount >= this.threshold) {
+    this.settle(dot, state, now);
+  }
+
+  /**
+   * Once the whole fast quorum answered: the fast path when enough proposed the highest timestamp,
+   * else the slow path. Degraded (the fast quorum cannot answer): the slow path once a majority
+   * answered, with the highest of their proposals — a majority's proposals keep stability sound,
+   * since every majority that votes past the timestamp shares a process with it.
+   */
+  private settle(dot: Dot, state: DotState, now: Time): void {
+    if (state.acked.length < (state.degraded ? this.majority : state.quorum.length)) return;
+    state.settled = true;
+    if (!state.degraded && state.maxCount >= this.threshold) {
       this.fastPaths++;
       this.decided(dot, state, state.maxClock, state.votes, false, now);
       return;
@@ -640,7 +699,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     for (let source = 1; source <= this.config.n; source++) {
       let stable = own[source - 1]!;
       for (let p = 1; p <= this.config.n; p++) {
-        if (p !== this.id) stable = Math.min(stable, this.committedBy[p - 1]![source - 1]!);
+        if (p !== this.id && this.member[p - 1] === 1) stable = Math.min(stable, this.committedBy[p - 1]![source - 1]!);
       }
       const from = this.collectedUpTo[source - 1]!;
       for (let seq = from + 1; seq <= stable; seq++) {
