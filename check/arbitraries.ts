@@ -10,12 +10,15 @@
  * - always: duplication, reordering (extra delay that ignores FIFO) and slow links;
  * - with `messageLoss`: drops and partitions that heal;
  * - with `crashStop`: up to f crash-stops (liveness stays required), and a client timeout so that
- *   clients of a crashed process retry elsewhere.
+ *   clients of a crashed process retry elsewhere;
+ * - with `reconfiguration` too: removals of crashed or live processes from the configuration
+ *   (explicit, at a time, by a given or any process) and removal after a suspicion of some length,
+ *   with crashed and removed processes together at most f.
  */
 import fc from 'fast-check';
 import type { ProtocolName } from '../core/config.js';
 import type { FaultTolerance } from '../core/process.js';
-import type { Crash, FaultSchedule, MessageFault, Partition, SlowLink } from '../sim/faults.js';
+import type { Crash, FaultSchedule, MessageFault, Partition, Removal, SlowLink } from '../sim/faults.js';
 import type { CheckCase } from './case.js';
 
 /** Faults start and end within this much simulated time. */
@@ -40,11 +43,17 @@ export interface ScheduleKinds {
   readonly crashes: boolean;
   readonly drops: boolean;
   readonly partitions: boolean;
+  readonly removals: boolean;
 }
 
 /** The fault kinds a protocol with `tolerance` is checked under. */
 export function scheduleKindsFor(tolerance: FaultTolerance | undefined): ScheduleKinds {
-  return { crashes: tolerance?.crashStop === true, drops: tolerance?.messageLoss === true, partitions: tolerance?.messageLoss === true };
+  return {
+    crashes: tolerance?.crashStop === true,
+    drops: tolerance?.messageLoss === true,
+    partitions: tolerance?.messageLoss === true,
+    removals: tolerance?.crashStop === true && tolerance.reconfiguration === true,
+  };
 }
 
 /** A sentence for people: what a protocol's schedules are limited to, or undefined when unlimited. */
@@ -67,6 +76,8 @@ interface RawSchedule {
   messageFaults: Array<{ from: number | null; to: number | null; drop: number; duplicate: number; reorder: number; reorderMs: number; window: { fromMs: number; lengthMs: number } }>;
   partitions: Array<{ groupOf: number[]; window: { fromMs: number; lengthMs: number } }>;
   slowLinks: Array<{ from: number; to: number | null; extraMs: number; window: { fromMs: number; lengthMs: number } }>;
+  removals: Array<{ process: number; atMs: number; by: number | null }>;
+  removeAfterMs: number | null;
 }
 
 /** Raw schedule material; {@link foldSchedule} maps it onto n processes. */
@@ -87,6 +98,13 @@ function rawSchedule(kinds: ScheduleKinds): fc.Arbitrary<RawSchedule> {
     ),
     partitions: kinds.partitions ? fc.array(fc.record({ groupOf: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: MAX_N, maxLength: MAX_N }), window }), { maxLength: 2 }) : fc.constant([]),
     slowLinks: fc.array(fc.record({ from: rawProcess, to: fc.option(rawProcess), extraMs: fc.integer({ min: 1, max: 500 }), window }), { maxLength: 2 }),
+    // Each in about a third of the cases, so that most runs still keep their configuration.
+    removals: kinds.removals
+      ? fc
+          .tuple(fc.integer({ min: 0, max: 2 }), fc.array(fc.record({ process: rawProcess, atMs: fc.integer({ min: 0, max: FAULT_WINDOW_MS }), by: fc.option(rawProcess) }), { minLength: 1, maxLength: 2 }))
+          .map(([k, list]) => (k === 0 ? list : []))
+      : fc.constant([]),
+    removeAfterMs: kinds.removals ? fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 50, max: 3_000 })).map(([k, ms]) => (k === 0 ? ms : null)) : fc.constant(null),
   });
 }
 
@@ -128,6 +146,16 @@ function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKin
     const fromMs = Math.min(p.window.fromMs, FAULT_WINDOW_MS - 1);
     partitions.push({ groups: [...groups.keys()].sort().map((g) => groups.get(g)!), fromMs, untilMs: Math.max(fromMs + 1, until(p.window)) });
   }
+  // Crashed and removed processes together stay within f: a removed process serves no one.
+  const out = new Set(crashes.map((c) => c.process));
+  const removals: Removal[] = [];
+  for (const r of raw.removals) {
+    const process = fold(r.process, n);
+    if (!out.has(process) && out.size >= f) continue;
+    out.add(process);
+    const by = r.by === null ? undefined : fold(r.by, n);
+    removals.push({ process, atMs: r.atMs, ...(by === undefined || by === process ? {} : { by }) });
+  }
   const slowLinks: SlowLink[] = raw.slowLinks.map((s) => {
     const fromMs = Math.min(s.window.fromMs, FAULT_WINDOW_MS - 1);
     return { from: fold(s.from, n), ...(s.to === null ? {} : { to: fold(s.to, n) }), extraMs: s.extraMs, fromMs, untilMs: Math.max(fromMs + 1, until(s.window)) };
@@ -137,6 +165,8 @@ function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKin
     ...(messageFaults.length > 0 ? { messageFaults } : {}),
     ...(partitions.length > 0 ? { partitions } : {}),
     ...(slowLinks.length > 0 ? { slowLinks } : {}),
+    ...(removals.length > 0 ? { removals } : {}),
+    ...(raw.removeAfterMs === null ? {} : { removeAfterMs: raw.removeAfterMs }),
     ...(kinds.crashes ? { clientTimeoutMs: CLIENT_TIMEOUT_MS } : {}),
   };
 }
@@ -194,6 +224,7 @@ export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<Check
 function largestProcessId(faults: FaultSchedule): number {
   let largest = 0;
   for (const c of faults.crashes ?? []) largest = Math.max(largest, c.process);
+  for (const r of faults.removals ?? []) largest = Math.max(largest, r.process, r.by ?? 0);
   for (const m of faults.messageFaults ?? []) largest = Math.max(largest, m.from ?? 0, m.to ?? 0);
   for (const s of faults.slowLinks ?? []) largest = Math.max(largest, s.from, s.to ?? 0);
   for (const p of faults.partitions ?? []) for (const g of p.groups) for (const member of g) largest = Math.max(largest, member);

@@ -69,6 +69,9 @@ export function livenessRequired(
   const tolerance = definition.faultTolerance;
   const crashes = c.faults.crashes ?? [];
   if (crashes.length > 0 && (tolerance?.crashStop !== true || crashes.length > c.f)) return false;
+  // A removed process serves no one: crashed and removed processes together must stay within f.
+  const out = new Set([...crashes.map((x) => x.process), ...(c.faults.removals ?? []).map((x) => x.process)]);
+  if ((c.faults.removals ?? []).length > 0 && (tolerance?.reconfiguration !== true || out.size > c.f)) return false;
   const losesMessages = (c.faults.partitions ?? []).length > 0 || (c.faults.messageFaults ?? []).some((m) => (m.drop ?? 0) > 0);
   return !(losesMessages && tolerance?.messageLoss !== true);
 }

@@ -44,6 +44,10 @@ export interface CheckSummary {
   /** Cases run and checked before the first failure (or all of them). */
   readonly runs: number;
   readonly withCrashes: number;
+  /** Schedules that ask for removals (explicit, or after a suspicion). */
+  readonly withRemovals: number;
+  /** Runs in which the configuration actually changed. */
+  readonly withReconfigurations: number;
   readonly withPartitions: number;
   readonly withDrops: number;
   /** Cases whose faults were survived with recovery (leader changes, recovered dots). */
@@ -76,6 +80,8 @@ export function checkProtocol(options: CheckOptions): CheckSummary {
   );
   let runs = 0;
   let withCrashes = 0;
+  let withRemovals = 0;
+  let withReconfigurations = 0;
   let withPartitions = 0;
   let withDrops = 0;
   let withRecoveries = 0;
@@ -87,6 +93,8 @@ export function checkProtocol(options: CheckOptions): CheckSummary {
     if (!failing) {
       runs++;
       if ((c.faults.crashes ?? []).length > 0) withCrashes++;
+      if ((c.faults.removals ?? []).length > 0 || c.faults.removeAfterMs !== undefined) withRemovals++;
+      if (outcome.faults.configurations !== undefined && outcome.faults.configurations.length > 0) withReconfigurations++;
       if ((c.faults.partitions ?? []).length > 0) withPartitions++;
       if ((c.faults.messageFaults ?? []).some((m) => (m.drop ?? 0) > 0)) withDrops++;
       if (outcome.recovered > 0) withRecoveries++;
@@ -111,6 +119,8 @@ export function checkProtocol(options: CheckOptions): CheckSummary {
     protocol: definition.name,
     runs,
     withCrashes,
+    withRemovals,
+    withReconfigurations,
     withPartitions,
     withDrops,
     withRecoveries,

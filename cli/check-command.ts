@@ -49,6 +49,8 @@ function caseLine(c: CheckCase): string {
   if ((f.partitions ?? []).length > 0) kinds.push(`partitions ${f.partitions!.length}`);
   if ((f.messageFaults ?? []).length > 0) kinds.push(`message faults ${f.messageFaults!.length}`);
   if ((f.slowLinks ?? []).length > 0) kinds.push(`slow links ${f.slowLinks!.length}`);
+  if ((f.removals ?? []).length > 0) kinds.push(`removals ${f.removals!.map((x) => `${x.process}@${x.atMs}ms`).join(' ')}`);
+  if (f.removeAfterMs !== undefined) kinds.push(`removal after ${f.removeAfterMs} ms suspected`);
   return (
     `n=${c.n} f=${c.f} regions ${c.regions.join(',')}; ${c.clientsPerRegion} client(s)/region × ${c.commandsPerClient} commands, ` +
     `conflict ${c.conflictRate}% over ${c.sharedKeys} key(s); faults: ${kinds.length === 0 ? 'none' : kinds.join(', ')}`
@@ -60,7 +62,7 @@ function summaryLines(summary: CheckSummary, wallMs: number | undefined): string
   if (summary.note !== undefined) lines.push(summary.note);
   let line =
     `${summary.protocol}: ${summary.runs} runs checked; schedules with crashes ${summary.withCrashes}, partitions ${summary.withPartitions}, ` +
-    `drops ${summary.withDrops}; runs with recoveries ${summary.withRecoveries}; ${summary.commands} commands; ` +
+    `drops ${summary.withDrops}, removals ${summary.withRemovals}; runs with recoveries ${summary.withRecoveries}, configuration changes ${summary.withReconfigurations}; ${summary.commands} commands; ` +
     `linearizability unknown keys ${summary.unknownKeys}; violations ${summary.violations}`;
   if (wallMs !== undefined) line += `; ${(wallMs / 1000).toFixed(1)} s, ${((summary.runs / wallMs) * 1000).toFixed(1)} schedules/s`;
   lines.push(line);

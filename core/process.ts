@@ -52,6 +52,8 @@ export interface FaultTolerance {
   readonly messageLoss: boolean;
   /** A crashed process may come back (its state survived); none supports it yet. */
   readonly crashRestart: boolean;
+  /** Processes can be removed from the configuration (`Process.reconfigure`, core/membership.ts). */
+  readonly reconfiguration?: boolean;
 }
 
 /** A committed value as the commit-agreement check compares it: its identity and the value itself. */

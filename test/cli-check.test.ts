@@ -32,7 +32,7 @@ describe('orrery check', () => {
     // Every protocol has recovery now: every fault kind, and no note line.
     let line = 1;
     for (const protocol of ['fpaxos', 'epaxos', 'atlas', 'tempo']) {
-      expect(lines[line++]).toMatch(new RegExp(`^${protocol}: 12 runs checked; schedules with crashes [1-9]\\d*, partitions [1-9]\\d*, drops [1-9]\\d*; runs with recoveries \\d+; \\d+ commands; linearizability unknown keys 0; violations 0$`));
+      expect(lines[line++]).toMatch(new RegExp(`^${protocol}: 12 runs checked; schedules with crashes [1-9]\\d*, partitions [1-9]\\d*, drops [1-9]\\d*, removals \\d+; runs with recoveries \\d+, configuration changes \\d+; \\d+ commands; linearizability unknown keys 0; violations 0$`));
     }
     expect(lines.length).toBe(line);
     expect(orrery('check', '--protocol', 'all', '--runs', '12', '--seed', '4').stdout).toBe(run.stdout);
@@ -49,7 +49,7 @@ describe('orrery check', () => {
     const faults = file('faults.json', JSON.stringify({ crashes: [{ process: 2, atMs: 300 }], partitions: [{ groups: [[1]], fromMs: 100, untilMs: 900 }], clientTimeoutMs: 1000 }));
     const run = orrery('check', '--protocol', 'fpaxos', '--runs', '8', '--faults', faults);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^fpaxos: 8 runs checked; schedules with crashes 8, partitions 8, drops 0; .*violations 0$/m);
+    expect(run.stdout).toMatch(/^fpaxos: 8 runs checked; schedules with crashes 8, partitions 8, drops 0, removals 0; .*violations 0$/m);
   });
 
   test('--replay runs one printed case again', () => {

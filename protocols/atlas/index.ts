@@ -16,5 +16,5 @@ export const atlas: ProtocolDefinition<AtlasMessage, GraphInfo> = {
   }),
   createExecutor: (id, config) => new GraphExecutor(id, 'dot', createApplication(config)),
   // Recovery (PROTOCOLS.md §7.3) takes over the dots of crashed coordinators; timeouts resend lost commits.
-  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false, reconfiguration: true },
 };

@@ -17,5 +17,5 @@ export const epaxos: ProtocolDefinition<EPaxosMessage, GraphInfo> = {
   createExecutor: (id, config) => new GraphExecutor(id, 'seq-dot', createApplication(config)),
   // Recovery of a silent coordinator's dots, retried with backoff, and commit resends to lagging
   // processes: up to F crash-stops and any healed message loss leave every command decided.
-  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false, reconfiguration: true },
 };

@@ -15,6 +15,6 @@ export const tempo: ProtocolDefinition<TempoMessage, TempoInfo> = {
   shardOf: tempoShardOf,
   // Recovery (PROTOCOLS.md §7.4) takes over the dots of crashed coordinators; timeouts resend lost
   // commits, and processes with commands that do not run ask for the votes they may have lost.
-  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false },
+  faultTolerance: { crashStop: true, messageLoss: true, crashRestart: false, reconfiguration: true },
   commitOf: (info) => (info.type === 'Committed' ? { id: `dot ${formatDot(info.dot)} key ${info.key}`, value: `ts=${info.clock} rifl ${formatRifl(info.rifl)}` } : undefined),
 };
