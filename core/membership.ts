@@ -131,6 +131,10 @@ export class Membership {
   private readonly suspectedSince: Float64Array;
   private outputs: MembershipOutput[] = [];
   private statusSentMs = -Infinity;
+  /** The latest configuration some process is known to be in, who, and when this process last asked it. */
+  private aheadEpoch = 0;
+  private aheadFrom = 0;
+  private aheadAskedMs = 0;
   /** Changes learned since the last `takeChanges`. */
   private changes: Configuration[] = [];
 
@@ -194,9 +198,27 @@ export class Membership {
     if (process >= 1 && process <= this.options.n) this.suspectedSince[process] = Number.NaN;
   }
 
+  /**
+   * `from` is in configuration `epoch`, later than this process's: ask it for the decisions missed
+   * (at once the first time, then again at each tick until they arrive).
+   */
+  behind(from: ProcessId, epoch: number, now: Time): void {
+    if (epoch <= this.epochValue) return;
+    if (epoch > this.aheadEpoch) {
+      this.aheadEpoch = epoch;
+      this.aheadFrom = from;
+      this.aheadAskedMs = now;
+      this.send([from], { type: 'MConfigStatus', epoch: this.epochValue });
+    }
+  }
+
   /** Periodic: long suspicions become removal requests; a stalled instance is retried; status is gossiped. */
   tick(now: Time): void {
     if (this.removedSelf) return;
+    if (this.aheadEpoch > this.epochValue && now - this.aheadAskedMs >= this.tickMs) {
+      this.aheadAskedMs = now;
+      this.send([this.aheadFrom], { type: 'MConfigStatus', epoch: this.epochValue });
+    }
     const after = this.options.removeAfterMs;
     if (after !== undefined) {
       for (let p = 1; p <= this.options.n; p++) {

@@ -27,6 +27,9 @@ import { invariant } from './invariant.js';
 import { isMembershipMessage, Membership, type Configuration, type MembershipOptions } from './membership.js';
 import type { ExecutionResult, Executor, Message, Process, Time, TimerSpec } from './process.js';
 
+/** Most messages held back for a configuration not learned yet. */
+const HELD_MAX = 100_000;
+
 /** The timer the replica adds for its membership service. */
 export const MEMBERSHIP_TIMER = 'membership';
 
@@ -96,6 +99,10 @@ export class Replica<Msg extends Message, Info> {
   private excluding = false;
   /** Messages refused because their sender is not a member. */
   refusedFromNonMembers = 0;
+  /** Messages from a configuration this replica has not learned yet, in arrival order. */
+  private held: { readonly from: ProcessId; readonly msg: Msg; readonly epoch: number }[] = [];
+  /** Messages dropped because too many were held. */
+  heldDropped = 0;
   /** The timers the host drives: the process's, plus the membership service's. */
   readonly timers: readonly TimerSpec[];
 
@@ -145,8 +152,20 @@ export class Replica<Msg extends Message, Info> {
     this.pump(now);
   }
 
-  /** A message from another process. */
-  handle(from: ProcessId, msg: Msg, now: Time): void {
+  /** The configuration this replica is in (0 until a change; always 0 without the membership service). */
+  get epoch(): number {
+    return this.membership?.epoch ?? 0;
+  }
+
+  /**
+   * A message from another process, sent when the sender was in configuration `senderEpoch` (hosts
+   * stamp what they carry with the sender's `epoch` when it drained the message; a later epoch is
+   * fine, it only delays). A message from a configuration this replica has not learned yet waits
+   * until it has: whatever a process does knowing a configuration reaches others only after they
+   * know it too, so a removed process never acts on a decision taken without it (for instance, a
+   * command whose dependencies were pruned once it left), and a member never relays one to it.
+   */
+  handle(from: ProcessId, msg: Msg, now: Time, senderEpoch = 0): void {
     const membership = this.membership;
     if (membership !== undefined) {
       if (isMembershipMessage(msg)) {
@@ -155,6 +174,10 @@ export class Replica<Msg extends Message, Info> {
         return;
       }
       if (membership.removedSelf) return;
+      if (senderEpoch > membership.epoch) {
+        this.holdForEpoch(from, msg, senderEpoch, now);
+        return;
+      }
       if (!membership.isMember(from)) {
         this.refusedFromNonMembers++;
         return;
@@ -208,6 +231,14 @@ export class Replica<Msg extends Message, Info> {
     return refused;
   }
 
+  /** Keeps a message from a configuration not learned yet, and asks its sender for the decisions. */
+  private holdForEpoch(from: ProcessId, msg: Msg, senderEpoch: number, now: Time): void {
+    if (this.held.length < HELD_MAX) this.held.push({ from, msg, epoch: senderEpoch });
+    else this.heldDropped++; // as if lost: the protocols resend or recover
+    this.membership!.behind(from, senderEpoch, now);
+    this.pumpMembership(now);
+  }
+
   /** Takes the membership service's outputs and hands every new configuration to the process. */
   private pumpMembership(now: Time): void {
     const membership = this.membership!;
@@ -220,6 +251,11 @@ export class Replica<Msg extends Message, Info> {
       if (!membership.removedSelf) this.process.reconfigure?.(configuration, now);
     }
     this.pump(now);
+    // Messages that waited for these configurations, in arrival order.
+    if (this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.handle(h.from, h.msg, now, h.epoch);
   }
 
   /** Partial results produced outside an input (asynchronous executors in the runtime). */

@@ -168,6 +168,11 @@ const AGENT_TIMEOUT = 9;
 const SUSPECT = 10;
 /** target: the process that asks; from: the process to remove (an id). */
 const REMOVE = 11;
+/**
+ * DELIVER events carry the sender's configuration with its id: `from = id + epoch · SENDER_SPAN`
+ * (Replica.handle's `senderEpoch`); without the membership service the epoch is always 0.
+ */
+const SENDER_SPAN = 128;
 
 interface SimEvent extends Scheduled {
   kind: number;
@@ -489,12 +494,12 @@ export class Simulation {
           if (this.options.strict) msg = JSON.parse(JSON.stringify(msg)) as Message;
           const replica = this.replicas[event.target]!;
           if (this.cpu !== undefined) {
-            const startNs = this.cpu.begin(event.target, event.time, msg.type, payloadBytesOf(msg), event.from - 1);
-            replica.handle(event.from, msg, startNs / NS_PER_MS);
+            const startNs = this.cpu.begin(event.target, event.time, msg.type, payloadBytesOf(msg), (event.from % SENDER_SPAN) - 1);
+            replica.handle(event.from % SENDER_SPAN, msg, startNs / NS_PER_MS, Math.floor(event.from / SENDER_SPAN));
             this.flushCpu(event.target, startNs, replica.drain());
             break;
           }
-          replica.handle(event.from, msg, event.time / NS_PER_MS);
+          replica.handle(event.from % SENDER_SPAN, msg, event.time / NS_PER_MS, Math.floor(event.from / SENDER_SPAN));
           this.flush(event.target, replica.drain());
           break;
         }
@@ -705,7 +710,7 @@ export class Simulation {
     const count = this.messagesByType.get(msg.type);
     this.messagesByType.set(msg.type, (count ?? 0) + to.length);
     this.messagesTotal += to.length;
-    const fromId = fromIndex + 1;
+    const fromId = this.configurations === undefined ? fromIndex + 1 : fromIndex + 1 + this.replicas[fromIndex]!.epoch * SENDER_SPAN;
     const row = fromIndex * this.n;
     const faulty = this.messageFaults.any;
     for (let i = 0; i < to.length; i++) {

@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ProtocolName } from '../core/config.js';
 import { Membership, type MembershipMessage } from '../core/membership.js';
+import { Replica } from '../core/replica.js';
 import { Rng } from '../core/rng.js';
 import { Simulation } from '../sim/simulation.js';
 import type { FaultSchedule } from '../sim/faults.js';
@@ -145,5 +146,58 @@ describe('removal after a permanent crash (n = 5, f = 2, two processes crash for
       [1, 2, 3, 5],
       [1, 2, 3],
     ]);
+  });
+});
+
+describe('the replica holds messages from a configuration it has not learned', () => {
+  interface Ping {
+    readonly type: 'Ping';
+  }
+  function replicaOf(id: number) {
+    const handled: string[] = [];
+    const reconfigured: number[][] = [];
+    const process = {
+      id,
+      timers: [],
+      discover() {},
+      submit() {},
+      handle(from: number, msg: Ping) {
+        handled.push(`${msg.type} from ${from}`);
+      },
+      onTimer() {},
+      drain: () => [],
+      metrics: () => ({ fastPath: 0, slowPath: 0 }),
+      reconfigure(c: { members: readonly number[] }) {
+        reconfigured.push([...c.members]);
+      },
+    };
+    const executor = { handle() {}, drain: () => [] };
+    const replica = new Replica<Ping | MembershipMessage, unknown>(process, { executors: [executor], membership: { n: 3, f: 1, retryMs: 100 } });
+    return { replica, handled, reconfigured };
+  }
+
+  test('a member handles it once it learned the configuration; it first asks the sender for it', () => {
+    const { replica, handled, reconfigured } = replicaOf(2);
+    replica.handle(1, { type: 'Ping' }, 0, 1);
+    expect(handled).toEqual([]);
+    expect(replica.drain()).toEqual([{ kind: 'send', to: [1], msg: { type: 'MConfigStatus', epoch: 0 } }]);
+    replica.handle(1, { type: 'MConfigDecided', epoch: 0, members: [1, 2] }, 1);
+    expect(reconfigured).toEqual([[1, 2]]);
+    expect(handled).toEqual(['Ping from 1']);
+    // From now on the removed process is refused.
+    replica.handle(3, { type: 'Ping' }, 2, 0);
+    expect(handled).toEqual(['Ping from 1']);
+    expect(replica.refusedFromNonMembers).toBe(1);
+  });
+
+  test('a process that learns it was removed never acts on what waited', () => {
+    const { replica, handled, reconfigured } = replicaOf(3);
+    replica.handle(1, { type: 'Ping' }, 0, 1);
+    replica.handle(1, { type: 'MConfigDecided', epoch: 0, members: [1, 2] }, 1);
+    expect(replica.membership!.removedSelf).toBe(true);
+    expect(handled).toEqual([]);
+    expect(reconfigured).toEqual([]);
+    replica.handle(2, { type: 'Ping' }, 2, 0);
+    expect(handled).toEqual([]);
   });
 });
