@@ -37,6 +37,7 @@ import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -120,6 +121,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   private readonly collect = (dot: Dot) => {
     this.dots.delete(dot);
     this.waiting.delete(dot);
@@ -154,6 +157,9 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   }
 
   submit(cmd: Command, now: Time): void {
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const past = this.index.conflicts(cmd);
     this.index.register(dot, cmd, 0);
@@ -265,6 +271,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   /** The payload is known here from now on; until the dot commits, the recovery timer watches it. */
   private holdPayload(dot: Dot, state: DotState, cmd: Command, now: Time): void {
     state.cmd = cmd;
+    this.retries.learn(cmd.rifl, dot);
     this.await(dot, state, now);
   }
 
@@ -405,6 +412,10 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     state.synod.choose(value);
     this.waiting.delete(dot);
     this.gc.commit(dot);
+    if (state.cmd !== undefined) {
+      if (value.isNoop) this.retries.committedNoop(state.cmd.rifl, dot);
+      else this.retries.learn(state.cmd.rifl, dot);
+    }
     this.outbox.execute({ dot, cmd: value.isNoop ? null : state.cmd!, deps: value.deps, seq: 0 });
     // The executor waits for every dependency; one that never commits here would block it for good,
     // and its payload may be nowhere (its coordinator crashed before any MCollect got through), so

@@ -39,6 +39,7 @@ import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -164,6 +165,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private fastPath = 0;
   private slowPath = 0;
   private recovered = 0;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   private readonly collect = (dot: Dot) => {
     this.dots.delete(dot);
     this.uncommitted.delete(dot);
@@ -200,6 +203,9 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   }
 
   submit(cmd: Command, now: Time): void {
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const deps = this.index.conflicts(cmd);
     const seq = this.index.nextSeq(deps);
@@ -208,7 +214,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     // host that delivers self-messages late cannot make it drop early replies.
     const state = this.state(dot, now);
     state.status = Status.Collect;
-    state.cmd = cmd;
+    this.learnCommand(dot, state, cmd);
     state.preAccepted = { deps, seq };
     state.registered = state.preAccepted;
     state.proposedMs = now;
@@ -335,10 +341,11 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   }
 
   /** Stores the dot's command when it is news; a dot has one command, whoever reports it. */
-  private learnCommand(state: DotState, cmd: Command | null): void {
+  private learnCommand(dot: Dot, state: DotState, cmd: Command | null): void {
     if (cmd === null) return;
     if (state.cmd === undefined) {
       state.cmd = cmd;
+      this.retries.learn(cmd.rifl, dot);
       if (state.status === Status.Start) state.status = Status.Payload;
     } else {
       invariant(state.cmd.rifl === cmd.rifl, () => `epaxos: one dot with two commands ${formatRifl(state.cmd!.rifl)} and ${formatRifl(cmd.rifl)}`);
@@ -359,7 +366,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     const state = this.state(msg.dot, now);
     if (state.status !== Status.Start && state.status !== Status.Payload) return;
     if (state.preAccepted !== undefined) return;
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     // A process that promised or accepted any ballot must not pre-accept at round 0 any more: a
     // recovery that counted on it not having pre-accepted (rule 3) would be wrong.
     if (!msg.quorum.includes(this.id) || state.synod.bal > 0 || this.index.has(msg.dot)) return;
@@ -429,7 +436,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private handleMConsensus(from: ProcessId, msg: MConsensus, now: Time): void {
     if (this.gc.isCollected(msg.dot)) return;
     const state = this.state(msg.dot, now);
-    this.learnCommand(state, msg.value.cmd);
+    this.learnCommand(msg.dot, state, msg.value.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     const outcome = state.synod.accept(msg.ballot, msg.value);
     switch (outcome.kind) {
@@ -463,7 +470,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
 
   private commit(dot: Dot, state: DotState, value: EPaxosValue, now: Time): void {
     invariant(state.status !== Status.Commit, () => `epaxos: ${formatDot(dot)} committed twice at ${this.id}`);
-    this.learnCommand(state, value.cmd);
+    this.learnCommand(dot, state, value.cmd);
+    if (value.cmd === null && state.cmd !== undefined) this.retries.committedNoop(state.cmd.rifl, dot);
     state.status = Status.Commit;
     state.replies = undefined;
     state.repliedBy = undefined;
@@ -575,7 +583,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
       this.outbox.send([from], { type: 'MCommit', dot: msg.dot, value: state.synod.chosen! });
       return;
     }
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     if (!state.synod.prepare(msg.ballot)) {
       this.outbox.send([from], { type: 'MNack', dot: msg.dot, ballot: state.synod.bal });
@@ -602,7 +610,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     if (recovery === undefined || recovery.phase !== 'prepare' || recovery.ballot !== msg.ballot) return;
     if (recovery.promises.some((p) => p.from === from)) return;
     recovery.promises.push({ from, ok: msg });
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     if (recovery.promises.length < this.slowQuorumSize) return;
     const step = recoveryStep(msg.dot, this.n, recovery.promises, state.cmd);
     if (step.kind === 'accept') {
@@ -621,7 +629,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
       this.outbox.send([from], { type: 'MCommit', dot: msg.dot, value: state.synod.chosen! });
       return;
     }
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     if (!state.synod.promiseAtLeast(msg.ballot)) {
       this.outbox.send([from], { type: 'MNack', dot: msg.dot, ballot: state.synod.bal });

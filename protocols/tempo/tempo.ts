@@ -36,6 +36,7 @@ import { invariant } from '../../core/invariant.js';
 import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { fastPathThreshold, leaderlessFastQuorumSize, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { LaggingPeers, RECOVERY_TIMER, recoveryTickMs, recoveryWaitMs } from '../common/recovery.js';
 import { Synod } from '../common/synod.js';
 import { KeyClocks } from './clocks.js';
@@ -122,6 +123,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   /** Committed here, not fully executed here (executor feedback): for MVotesRequest. */
   private readonly unexecuted = new Map<Dot, Unexecuted>();
 
@@ -161,6 +164,9 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
 
   submit(cmd: Command, now: Time): void {
     invariant(this.quorums.fast.length > 0, 'submit before discover');
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const proposal = this.clocks.proposal(cmd, 0);
     const state = this.state(dot);
@@ -295,6 +301,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** The payload is known here from now on; until the dot commits, the recovery timer watches it. */
   private holdPayload(dot: Dot, state: DotState, cmd: Command, now: Time): void {
     state.cmd = cmd;
+    this.retries.learn(cmd.rifl, dot);
     if (state.status === 'COMMIT' || this.waiting.has(dot)) return;
     state.waitingSinceMs = now;
     this.waiting.set(dot, state);
@@ -419,6 +426,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** Commits the dot: executor infos per key, clock bumps, and the MAttached fallback. */
   private commit(dot: Dot, state: DotState, msg: MCommit, now: Time): void {
     const cmd = state.cmd!;
+    this.retries.learn(cmd.rifl, dot);
     state.status = 'COMMIT';
     state.bufferedCommit = undefined;
     state.recovery = undefined;
