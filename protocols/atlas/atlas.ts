@@ -433,12 +433,21 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   private recoverStuckDots(now: Time): void {
     for (const [dot, state] of this.waiting) {
       const coordinator = dotSource(dot);
-      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator) });
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator), subject: dot });
       if (now - state.waitingSinceMs < waitMs) continue;
       state.attempts++;
       state.waitingSinceMs = now;
       this.startRecovery(dot, state);
     }
+  }
+
+  /**
+   * Another process's recovery of the dot is under way (this process just promised or accepted its
+   * ballot): this process's own next attempt waits its full time from now, so that the rival can
+   * finish instead of being pre-empted (one recovery of a dot at a time, as far as possible).
+   */
+  private postponeForRival(from: ProcessId, state: DotState, now: Time): void {
+    if (from !== this.id && state.status !== Status.Commit) state.waitingSinceMs = now;
   }
 
   /** Phase 1 at a ballot of this process's above every ballot it saw for the dot. */
@@ -474,6 +483,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     }
     const outcome = state.synod.prepare(msg.ballot);
     if (outcome.kind !== 'promised') return; // a lower ballot: its owner retries higher after a timeout
+    this.postponeForRival(from, state, now);
     if (state.cmd !== undefined && (state.status === Status.Start || state.status === Status.Payload)) {
       // Never reported: register now, so that this process's later commands depend on this one.
       state.report = this.index.conflicts(state.cmd);

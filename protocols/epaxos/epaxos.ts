@@ -44,6 +44,7 @@ import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
 import type { GraphInfo } from '../common/graph-executor.js';
+import { recoveryWaitMs } from '../common/recovery.js';
 import { DotSynod } from './dot-synod.js';
 import type {
   EPaxosMessage,
@@ -129,8 +130,6 @@ const GC_TIMER = 'gc';
 const RECOVERY_TIMER = 'recovery';
 /** The recovery timer fires this many times per recovery timeout. */
 const RECOVERY_TICKS_PER_TIMEOUT = 4;
-/** The backoff doubles the wait between attempts up to 2^this times the timeout. */
-const BACKOFF_DOUBLINGS_MAX = 3;
 /** Limit on recoveries started per timer tick (the rest start at the next tick). */
 const RECOVERIES_PER_TICK_MAX = 1024;
 /** Limit on commits resent to one lagging process per source per timer tick. */
@@ -355,7 +354,11 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   /** Notes a ballot; another process's recovery in progress postpones this process's own. */
   private observeBallot(state: DotState, dot: Dot, from: ProcessId, ballot: number, now: Time): void {
     if (ballot > state.highestBallotSeen) state.highestBallotSeen = ballot;
-    if (from !== this.id && ballot > this.n) state.nextRecoveryMs = Math.max(state.nextRecoveryMs, now + this.timeoutMs + this.staggerMs(dot));
+    if (from !== this.id && ballot > this.n) {
+      // As long as this process would wait between two attempts of its own (at least a timeout).
+      const waitMs = recoveryWaitMs({ timeoutMs: this.timeoutMs, n: this.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts, subject: dot });
+      state.nextRecoveryMs = Math.max(state.nextRecoveryMs, now + waitMs);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -572,7 +575,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     const ballot = state.synod.nextBallot(this.id, this.n, state.highestBallotSeen);
     state.highestBallotSeen = ballot;
     state.recovery = { ballot, phase: 'prepare', promises: [], cmd: undefined, collected: [] };
-    state.nextRecoveryMs = now + this.timeoutMs * 2 ** Math.min(state.attempts, BACKOFF_DOUBLINGS_MAX) + this.staggerMs(dot);
+    // The next attempt (if this one fails): backed off, staggered and jittered (common/recovery.ts).
+    state.nextRecoveryMs = now + recoveryWaitMs({ timeoutMs: this.timeoutMs, n: this.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts, subject: dot });
     this.outbox.send(this.all, { type: 'MPrepare', dot, ballot, cmd: state.cmd ?? null });
   }
 

@@ -482,7 +482,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private recoverStuckDots(now: Time): void {
     for (const [dot, state] of this.waiting) {
       const coordinator = dotSource(dot);
-      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator) });
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator), subject: dot });
       if (now - state.waitingSinceMs < waitMs) continue;
       state.attempts++;
       state.waitingSinceMs = now;
@@ -491,6 +491,15 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       state.synod.observe(ballot);
       this.outbox.send(this.all, { type: 'MRec', dot, ballot, cmd: state.cmd!, quorum: state.quorum });
     }
+  }
+
+  /**
+   * Another process's recovery of the dot is under way (this process just promised its ballot): this
+   * process's own next attempt waits its full time from now, so that the rival can finish instead of
+   * being pre-empted (one recovery of a dot at a time, as far as possible).
+   */
+  private postponeForRival(from: ProcessId, state: DotState, now: Time): void {
+    if (from !== this.id && state.status !== 'COMMIT') state.waitingSinceMs = now;
   }
 
   private handleMRec(from: ProcessId, msg: MRec, now: Time): void {
@@ -513,6 +522,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     }
     const outcome = state.synod.prepare(msg.ballot);
     if (outcome.kind !== 'promised') return; // a lower ballot: its owner retries higher after a timeout
+    this.postponeForRival(from, state, now);
     if (state.status === 'START' || state.status === 'PAYLOAD') {
       // Never proposed: propose now (its votes are attached to the dot, like a fast-quorum member's).
       const proposal = this.clocks.proposal(msg.cmd, 0);
