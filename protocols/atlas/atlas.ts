@@ -38,6 +38,7 @@ import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { fastPathThreshold, leaderlessFastQuorumSize, majority, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import type { Configuration } from '../../core/membership.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
@@ -128,6 +129,8 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   private readonly collect = (dot: Dot) => {
     this.dots.delete(dot);
     this.waiting.delete(dot);
@@ -163,6 +166,9 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   }
 
   submit(cmd: Command, now: Time): void {
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const past = this.index.conflicts(cmd);
     this.index.register(dot, cmd, 0);
@@ -308,6 +314,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   /** The payload is known here from now on; until the dot commits, the recovery timer watches it. */
   private holdPayload(dot: Dot, state: DotState, cmd: Command, now: Time): void {
     state.cmd = cmd;
+    this.retries.learn(cmd.rifl, dot);
     this.await(dot, state, now);
   }
 
@@ -449,6 +456,10 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     state.synod.choose(value);
     this.waiting.delete(dot);
     this.gc.commit(dot);
+    if (state.cmd !== undefined) {
+      if (value.isNoop) this.retries.committedNoop(state.cmd.rifl, dot);
+      else this.retries.learn(state.cmd.rifl, dot);
+    }
     this.outbox.execute({ dot, cmd: value.isNoop ? null : state.cmd!, deps: value.deps, seq: 0 });
     // The executor waits for every dependency; one that never commits here would block it for good,
     // and its payload may be nowhere (its coordinator crashed before any MCollect got through), so
@@ -466,12 +477,21 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
   private recoverStuckDots(now: Time): void {
     for (const [dot, state] of this.waiting) {
       const coordinator = dotSource(dot);
-      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator) });
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator), subject: dot });
       if (now - state.waitingSinceMs < waitMs) continue;
       state.attempts++;
       state.waitingSinceMs = now;
       this.startRecovery(dot, state);
     }
+  }
+
+  /**
+   * Another process's recovery of the dot is under way (this process just promised or accepted its
+   * ballot): this process's own next attempt waits its full time from now, so that the rival can
+   * finish instead of being pre-empted (one recovery of a dot at a time, as far as possible).
+   */
+  private postponeForRival(from: ProcessId, state: DotState, now: Time): void {
+    if (from !== this.id && state.status !== Status.Commit) state.waitingSinceMs = now;
   }
 
   /** Phase 1 at a ballot of this process's above every ballot it saw for the dot. */
@@ -507,6 +527,7 @@ export class AtlasProcess implements Process<AtlasMessage, GraphInfo> {
     }
     const outcome = state.synod.prepare(msg.ballot);
     if (outcome.kind !== 'promised') return; // a lower ballot: its owner retries higher after a timeout
+    this.postponeForRival(from, state, now);
     if (state.cmd !== undefined && (state.status === Status.Start || state.status === Status.Payload)) {
       // Never reported: register now, so that this process's later commands depend on this one.
       state.report = this.index.conflicts(state.cmd);

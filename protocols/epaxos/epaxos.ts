@@ -40,10 +40,12 @@ import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { epaxosConfiguredFastQuorumSize, epaxosSlowQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import type { Configuration } from '../../core/membership.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { DependencyIndex } from '../common/dependency-index.js';
 import { sameDeps, unionDeps, withoutDeps } from '../common/deps.js';
 import { GarbageCollector } from '../common/garbage-collector.js';
 import type { GraphInfo } from '../common/graph-executor.js';
+import { recoveryWaitMs } from '../common/recovery.js';
 import { DotSynod } from './dot-synod.js';
 import type {
   EPaxosMessage,
@@ -134,8 +136,6 @@ const GC_TIMER = 'gc';
 const RECOVERY_TIMER = 'recovery';
 /** The recovery timer fires this many times per recovery timeout. */
 const RECOVERY_TICKS_PER_TIMEOUT = 4;
-/** The backoff doubles the wait between attempts up to 2^this times the timeout. */
-const BACKOFF_DOUBLINGS_MAX = 3;
 /** Limit on recoveries started per timer tick (the rest start at the next tick). */
 const RECOVERIES_PER_TICK_MAX = 1024;
 /** Limit on commits resent to one lagging process per source per timer tick. */
@@ -170,6 +170,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private fastPath = 0;
   private slowPath = 0;
   private recovered = 0;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   private readonly collect = (dot: Dot) => {
     this.dots.delete(dot);
     this.uncommitted.delete(dot);
@@ -206,6 +208,9 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   }
 
   submit(cmd: Command, now: Time): void {
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const deps = this.index.conflicts(cmd);
     const seq = this.index.nextSeq(deps);
@@ -214,7 +219,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     // host that delivers self-messages late cannot make it drop early replies.
     const state = this.state(dot, now);
     state.status = Status.Collect;
-    state.cmd = cmd;
+    this.learnCommand(dot, state, cmd);
     state.preAccepted = { deps, seq };
     state.registered = state.preAccepted;
     state.proposedMs = now;
@@ -372,10 +377,11 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   }
 
   /** Stores the dot's command when it is news; a dot has one command, whoever reports it. */
-  private learnCommand(state: DotState, cmd: Command | null): void {
+  private learnCommand(dot: Dot, state: DotState, cmd: Command | null): void {
     if (cmd === null) return;
     if (state.cmd === undefined) {
       state.cmd = cmd;
+      this.retries.learn(cmd.rifl, dot);
       if (state.status === Status.Start) state.status = Status.Payload;
     } else {
       invariant(state.cmd.rifl === cmd.rifl, () => `epaxos: one dot with two commands ${formatRifl(state.cmd!.rifl)} and ${formatRifl(cmd.rifl)}`);
@@ -385,7 +391,11 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   /** Notes a ballot; another process's recovery in progress postpones this process's own. */
   private observeBallot(state: DotState, dot: Dot, from: ProcessId, ballot: number, now: Time): void {
     if (ballot > state.highestBallotSeen) state.highestBallotSeen = ballot;
-    if (from !== this.id && ballot > this.n) state.nextRecoveryMs = Math.max(state.nextRecoveryMs, now + this.timeoutMs + this.staggerMs(dot));
+    if (from !== this.id && ballot > this.n) {
+      // As long as this process would wait between two attempts of its own (at least a timeout).
+      const waitMs = recoveryWaitMs({ timeoutMs: this.timeoutMs, n: this.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts, subject: dot });
+      state.nextRecoveryMs = Math.max(state.nextRecoveryMs, now + waitMs);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -396,7 +406,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     const state = this.state(msg.dot, now);
     if (state.status !== Status.Start && state.status !== Status.Payload) return;
     if (state.preAccepted !== undefined) return;
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     // A process that promised or accepted any ballot must not pre-accept at round 0 any more: a
     // recovery that counted on it not having pre-accepted (rule 3) would be wrong.
     if (!msg.quorum.includes(this.id) || state.synod.bal > 0 || this.index.has(msg.dot)) return;
@@ -471,7 +481,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
   private handleMConsensus(from: ProcessId, msg: MConsensus, now: Time): void {
     if (this.gc.isCollected(msg.dot)) return;
     const state = this.state(msg.dot, now);
-    this.learnCommand(state, msg.value.cmd);
+    this.learnCommand(msg.dot, state, msg.value.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     const outcome = state.synod.accept(msg.ballot, msg.value);
     switch (outcome.kind) {
@@ -505,7 +515,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
 
   private commit(dot: Dot, state: DotState, value: EPaxosValue, now: Time): void {
     invariant(state.status !== Status.Commit, () => `epaxos: ${formatDot(dot)} committed twice at ${this.id}`);
-    this.learnCommand(state, value.cmd);
+    this.learnCommand(dot, state, value.cmd);
+    if (value.cmd === null && state.cmd !== undefined) this.retries.committedNoop(state.cmd.rifl, dot);
     state.status = Status.Commit;
     state.replies = undefined;
     state.repliedBy = undefined;
@@ -606,7 +617,8 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     const ballot = state.synod.nextBallot(this.id, this.n, state.highestBallotSeen);
     state.highestBallotSeen = ballot;
     state.recovery = { ballot, phase: 'prepare', promises: [], cmd: undefined, collected: [] };
-    state.nextRecoveryMs = now + this.timeoutMs * 2 ** Math.min(state.attempts, BACKOFF_DOUBLINGS_MAX) + this.staggerMs(dot);
+    // The next attempt (if this one fails): backed off, staggered and jittered (common/recovery.ts).
+    state.nextRecoveryMs = now + recoveryWaitMs({ timeoutMs: this.timeoutMs, n: this.n, self: this.id, coordinator: dotSource(dot), attempts: state.attempts, subject: dot });
     this.outbox.send(this.all, { type: 'MPrepare', dot, ballot, cmd: state.cmd ?? null });
   }
 
@@ -617,7 +629,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
       this.outbox.send([from], { type: 'MCommit', dot: msg.dot, value: state.synod.chosen! });
       return;
     }
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     if (!state.synod.prepare(msg.ballot)) {
       this.outbox.send([from], { type: 'MNack', dot: msg.dot, ballot: state.synod.bal });
@@ -644,7 +656,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
     if (recovery === undefined || recovery.phase !== 'prepare' || recovery.ballot !== msg.ballot) return;
     if (recovery.promises.some((p) => p.from === from)) return;
     recovery.promises.push({ from, ok: msg });
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     if (recovery.promises.length < this.slowQuorumSize) return;
     const step = recoveryStep(msg.dot, this.n, recovery.promises, state.cmd);
     if (step.kind === 'accept') {
@@ -663,7 +675,7 @@ export class EPaxosProcess implements Process<EPaxosMessage, GraphInfo> {
       this.outbox.send([from], { type: 'MCommit', dot: msg.dot, value: state.synod.chosen! });
       return;
     }
-    this.learnCommand(state, msg.cmd);
+    this.learnCommand(msg.dot, state, msg.cmd);
     this.observeBallot(state, msg.dot, from, msg.ballot, now);
     if (!state.synod.promiseAtLeast(msg.ballot)) {
       this.outbox.send([from], { type: 'MNack', dot: msg.dot, ballot: state.synod.bal });

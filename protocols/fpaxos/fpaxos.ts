@@ -39,6 +39,7 @@ import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { phase1QuorumSize, QuorumChoice, writeQuorumSize } from '../../core/quorum.js';
 import type { Configuration } from '../../core/membership.js';
+import { backoffMs, recoveryJitter } from '../common/recovery.js';
 import type {
   FPaxosMessage,
   MAccept,
@@ -181,6 +182,11 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
   /** Highest ballot seen in any message. */
   private maxBallotSeen: number;
   private leaderChangesWon = 0;
+  /**
+   * Leader changes this process started since a leader last got established (it won one, or an
+   * MAccept showed another leading): the backoff of its next candidacy (common/recovery.ts).
+   */
+  private leaderChangeAttempts = 0;
 
   // Acceptor state.
   private bal: number;
@@ -388,6 +394,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       return;
     }
     this.observeBallot(msg.ballot, now);
+    this.leaderChangeAttempts = 0; // a leader runs phase 2
     if (msg.slot <= this.stableSlot) return; // already committed everywhere and collected
     this.bal = msg.ballot;
     this.accepted.set(msg.slot, { abal: msg.ballot, cmd: msg.cmd });
@@ -482,7 +489,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
 
   private candidateTimeout(now: Time): void {
     const candidacy = this.candidacy!;
-    if (now - candidacy.startedMs < this.config.recoveryTimeoutMs + this.staggerMs()) return;
+    if (now - candidacy.startedMs < this.leaderChangeWaitMs()) return;
     this.startLeaderChange(now); // not enough promises in time (lost messages, a rival): try higher
   }
 
@@ -494,7 +501,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
       pending.sentMs = now;
       this.dispatch(pending.cmd, now);
     }
-    if (now - this.lastHeardFromLeaderMs < timeoutMs + this.staggerMs()) return;
+    if (now - this.lastHeardFromLeaderMs < this.leaderChangeWaitMs()) return;
     if (this.waitingForLeader()) this.startLeaderChange(now);
   }
 
@@ -508,6 +515,19 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     const frontier = this.committed.frontier;
     if (this.maxAcceptedSlot > frontier) return true;
     return this.committedFrontiers.some((reported) => reported > frontier);
+  }
+
+  /**
+   * How long a silent leader or an unfinished candidacy is given: the timeout plus the stagger, and
+   * after failed candidacies of this process the timeout backed off (doubling until it outlasts a
+   * phase 1 however short the timeout, so candidacies stop pre-empting themselves) with a jitter
+   * derived from the process and the attempt (rivals fall out of step), as in common/recovery.ts.
+   */
+  private leaderChangeWaitMs(): number {
+    const failed = Math.max(0, this.leaderChangeAttempts - (this.candidacy === undefined ? 0 : 1));
+    const backoff = backoffMs(this.config.recoveryTimeoutMs, failed);
+    const jitter = failed === 0 ? 0 : (backoff / 2) * recoveryJitter(0, this.id, failed);
+    return backoff + this.staggerMs() + jitter;
   }
 
   /** Followers wait longer the further they come after the leader in id order, so one goes first. */
@@ -526,6 +546,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     this.maxBallotSeen = ballot;
     this.leader = this.id;
     this.ballot = 0;
+    this.leaderChangeAttempts++;
     if (this.injected.skipPhase1 === true) {
       this.takeOverWithoutPhase1(ballot, now);
       return;
@@ -577,6 +598,7 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
     this.ballot = candidacy.ballot;
     this.leader = this.id;
     this.leaderChangesWon++;
+    this.leaderChangeAttempts = 0;
     this.commanders.clear();
     this.inFlight.clear();
     this.quorums.suspectOnly(this.all.filter((from) => !candidacy.promises.has(from)));

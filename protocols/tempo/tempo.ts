@@ -37,6 +37,7 @@ import { Outbox } from '../../core/outbox.js';
 import type { Output, Process, ProtocolMetrics, Time, TimerSpec } from '../../core/process.js';
 import { fastPathThreshold, leaderlessFastQuorumSize, majority, phase1QuorumSize, writeQuorumSize, QuorumChoice } from '../../core/quorum.js';
 import type { Configuration } from '../../core/membership.js';
+import { ClientRetries } from '../common/client-retries.js';
 import { LaggingPeers, RECOVERY_TIMER, recoveryTickMs, recoveryWaitMs } from '../common/recovery.js';
 import { Synod } from '../common/synod.js';
 import { KeyClocks } from './clocks.js';
@@ -133,6 +134,8 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** Dots whose payload is known here and that have not committed here: the recovery timer's work. */
   private readonly waiting = new Map<Dot, DotState>();
   private readonly lagging: LaggingPeers;
+  /** The dot known here for each client's latest command: a retry is not proposed twice. */
+  private readonly retries = new ClientRetries();
   /** Committed here, not fully executed here (executor feedback): for MVotesRequest. */
   private readonly unexecuted = new Map<Dot, Unexecuted>();
 
@@ -174,6 +177,9 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
 
   submit(cmd: Command, now: Time): void {
     invariant(this.quorums.fast.length > 0, 'submit before discover');
+    // A client's retry of a command some dot known here carries: that dot commits (or is recovered)
+    // and executes here, and the replica answers then (common/client-retries.ts).
+    if (this.retries.carrierOf(cmd.rifl) !== undefined) return;
     const dot = makeDot(this.id, ++this.lastSeq);
     const proposal = this.clocks.proposal(cmd, 0);
     const state = this.state(dot);
@@ -343,6 +349,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** The payload is known here from now on; until the dot commits, the recovery timer watches it. */
   private holdPayload(dot: Dot, state: DotState, cmd: Command, now: Time): void {
     state.cmd = cmd;
+    this.retries.learn(cmd.rifl, dot);
     if (state.status === 'COMMIT' || this.waiting.has(dot)) return;
     state.waitingSinceMs = now;
     this.waiting.set(dot, state);
@@ -478,6 +485,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   /** Commits the dot: executor infos per key, clock bumps, and the MAttached fallback. */
   private commit(dot: Dot, state: DotState, msg: MCommit, now: Time): void {
     const cmd = state.cmd!;
+    this.retries.learn(cmd.rifl, dot);
     state.status = 'COMMIT';
     state.bufferedCommit = undefined;
     state.recovery = undefined;
@@ -533,7 +541,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
   private recoverStuckDots(now: Time): void {
     for (const [dot, state] of this.waiting) {
       const coordinator = dotSource(dot);
-      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator) });
+      const waitMs = recoveryWaitMs({ timeoutMs: this.config.recoveryTimeoutMs, n: this.config.n, self: this.id, coordinator, attempts: state.attempts, coordinatorSuspected: this.quorums.suspects(coordinator), subject: dot });
       if (now - state.waitingSinceMs < waitMs) continue;
       state.attempts++;
       state.waitingSinceMs = now;
@@ -542,6 +550,15 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
       state.synod.observe(ballot);
       this.outbox.send(this.all, { type: 'MRec', dot, ballot, cmd: state.cmd!, quorum: state.quorum });
     }
+  }
+
+  /**
+   * Another process's recovery of the dot is under way (this process just promised its ballot): this
+   * process's own next attempt waits its full time from now, so that the rival can finish instead of
+   * being pre-empted (one recovery of a dot at a time, as far as possible).
+   */
+  private postponeForRival(from: ProcessId, state: DotState, now: Time): void {
+    if (from !== this.id && state.status !== 'COMMIT') state.waitingSinceMs = now;
   }
 
   private handleMRec(from: ProcessId, msg: MRec, now: Time): void {
@@ -564,6 +581,7 @@ export class TempoProcess implements Process<TempoMessage, TempoInfo> {
     }
     const outcome = state.synod.prepare(msg.ballot);
     if (outcome.kind !== 'promised') return; // a lower ballot: its owner retries higher after a timeout
+    this.postponeForRival(from, state, now);
     if (state.status === 'START' || state.status === 'PAYLOAD') {
       // Never proposed: propose now (its votes are attached to the dot, like a fast-quorum member's).
       const proposal = this.clocks.proposal(msg.cmd, 0);
