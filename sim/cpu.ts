@@ -624,6 +624,11 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
   readonly id: ProcessId;
   readonly timers: readonly TimerSpec[];
   readonly executed?: (dots: readonly Dot[], now: number) => void;
+  // The failure detector's hooks: without them a metered process would never hear a suspicion, and
+  // the CPU model would silently turn failure detection off. Not charged: they are rare local inputs
+  // (the input itself is queued on the core by the simulator like a timer).
+  readonly suspect?: (process: ProcessId, now: number) => void;
+  readonly unsuspect?: (process: ProcessId, now: number) => void;
 
   constructor(
     private readonly inner: Process<Msg, Info>,
@@ -632,6 +637,8 @@ class MeteredProcess<Msg extends Message, Info> implements Process<Msg, Info> {
     this.id = inner.id;
     this.timers = inner.timers;
     if (inner.executed !== undefined) this.executed = (dots, now) => inner.executed!(dots, now);
+    if (inner.suspect !== undefined) this.suspect = (process, now) => inner.suspect!(process, now);
+    if (inner.unsuspect !== undefined) this.unsuspect = (process, now) => inner.unsuspect!(process, now);
   }
 
   discover(sortedByDistance: readonly ProcessId[]): void {
