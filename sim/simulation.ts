@@ -602,6 +602,15 @@ export class Simulation {
     return { completed: this.history ?? [], pending };
   }
 
+  /**
+   * Everything measured up to now. After a {@link SimulationStuckError} this is the run up to where it
+   * stopped making progress (its timeline shows the stall); `durationNs` is the last reply's time.
+   */
+  resultSoFar(): SimulationResult {
+    invariant(this.ran, 'resultSoFar: the simulation has not run');
+    return this.result(Math.min(this.deadlineNs, this.maxNs));
+  }
+
   /** What the fault schedule did so far. */
   faultStats(): FaultStats {
     const crashed: ProcessId[] = [];
@@ -943,7 +952,8 @@ export class Simulation {
     return { submitted: this.agentSubmitted, completed: this.agentCompleted, retries: this.agentRetries, messages: this.agentMessages, wakes: this.agentWakes };
   }
 
-  private result(): SimulationResult {
+  /** The measurements; `stalledUntilNs`: the run gave up then, and its timeline reaches that far. */
+  private result(stalledUntilNs?: number): SimulationResult {
     const latencyNs = new Histogram();
     const latencyNsByRegion = new Map<string, Histogram>();
     for (const region of this.options.clientRegions) latencyNsByRegion.set(region, new Histogram());
@@ -995,7 +1005,7 @@ export class Simulation {
           : { cores: o.cpu!.cores, executorCores: this.cpu.executorCores, usage: this.cpu.usage(this.lastReplyNs) },
       ...(this.agents.length === 0 ? {} : { agents: this.agentStats() }),
       ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
-      ...(this.timeline === undefined ? {} : { timeline: this.timeline.summary() }),
+      ...(this.timeline === undefined ? {} : { timeline: this.timeline.summary(stalledUntilNs) }),
     };
   }
 }

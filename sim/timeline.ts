@@ -36,7 +36,10 @@ export interface TimelineSummary {
   readonly bucketMs: number;
   /** The client regions `byRegion` counts are for. */
   readonly regions: readonly string[];
-  /** Every bucket from 0 to the one holding the last completion (empty ones included). */
+  /**
+   * Every bucket from 0 to the one holding the last completion (empty ones included); after a stall,
+   * to the one where the simulator gave up.
+   */
   readonly buckets: readonly TimelineBucket[];
 }
 
@@ -91,7 +94,15 @@ export class Timeline {
     return this.latencies.reduce((sum, h) => sum + h.count, 0);
   }
 
-  summary(): TimelineSummary {
+  /**
+   * The buckets so far; with `throughNs`, also the empty buckets up to the one holding `throughNs − 1`
+   * (a run that stalled: nothing completed until then).
+   */
+  summary(throughNs?: number): TimelineSummary {
+    if (throughNs !== undefined && throughNs > 0) {
+      const last = Math.min(Math.floor((throughNs - 1) / this.bucketNs), TIMELINE_BUCKETS_MAX - 1);
+      if (last >= this.latencies.length) this.grow(last);
+    }
     const seconds = this.bucketNs / (1000 * NS_PER_MS);
     const regions = this.regions.length;
     return {
