@@ -20,7 +20,7 @@ import {
 } from '../experiments/adapter-deploy.js';
 import { ADAPTER_EXPERIMENTS, EXPERIMENTS } from '../experiments/catalog.js';
 import { expandDefinition, validateDefinition, type ExperimentDefinition } from '../experiments/definition.js';
-import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, type Provenance } from '../experiments/output.js';
+import { experimentJson, pointJson, summaryMarkdown, tidyCsv, tidyRows, timelineCsv, type Provenance } from '../experiments/output.js';
 import { simFlagsOf } from '../experiments/point.js';
 import { runPoints } from '../experiments/runner.js';
 import { intFlag, stringFlag } from './options.js';
@@ -62,8 +62,11 @@ export function describeExperiments(): string {
       [
         `${definition.name}: ${definition.description}`,
         `  ${points} points; sites ${sites}; conflict ${definition.conflictPct.join(', ')}%; ` +
-          `${definition.clientsPerRegion.join('/')} clients/region × ${definition.commandsPerClient} commands; seeds ${definition.seeds.join(', ')}` +
-          `${definition.cpuProfile === undefined ? '' : `; CPU model ${definition.cpuProfile}`}`,
+          `${definition.clientsPerRegion.join('/')} clients/region × ${definition.commandsPerClient === undefined ? '' : `${definition.commandsPerClient} commands`}` +
+          `${definition.commandsPerClient !== undefined && definition.durationMs !== undefined ? ' or ' : ''}` +
+          `${definition.durationMs === undefined ? '' : `${definition.durationMs / 1000} s of simulated time`}; seeds ${definition.seeds.join(', ')}` +
+          `${definition.cpuProfile === undefined ? '' : `; CPU model ${definition.cpuProfile}`}` +
+          `${definition.faults === undefined ? '' : `; faults ${definition.faults.map((c) => c.name).join(', ')}`}`,
         `  run: orrery exp ${definition.name}`,
       ].join('\n'),
     );
@@ -143,8 +146,10 @@ export async function runExpCommand(argv: Argv, print: (text: string) => void): 
     for (const result of results) writeFileSync(join(out, 'points', `${result.point.id}.json`), pointJson(result, origin));
     const rows = tidyRows(results);
     writeFileSync(join(out, 'results.csv'), tidyCsv(rows));
+    const timeline = timelineCsv(results);
+    if (timeline !== null) writeFileSync(join(out, 'timeline.csv'), timeline);
     writeFileSync(join(out, 'experiment.json'), experimentJson(definition, points, origin, command));
-    writeFileSync(join(out, 'summary.md'), summaryMarkdown(definition, rows, command, origin));
+    writeFileSync(join(out, 'summary.md'), summaryMarkdown(definition, rows, command, origin, results));
     return writeFigures(out, definition, results, origin, command);
   });
   print(written(definition.name, points.length, started, out, figures));

@@ -10,7 +10,7 @@ import { LIVENESS_PHASE_MS } from '../check/case.js';
 import { formatFaults } from '../sim/report.js';
 import { parseFaults, type FaultSchedule } from '../sim/faults.js';
 import { Simulation, SimulationStuckError, type SimulationOptions } from '../sim/simulation.js';
-import { WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
+import { COMMANDS_PER_CLIENT_MAX, WORKLOAD_DEFAULTS, type WorkloadOptions } from '../sim/workload.js';
 import { parseCpuProfile, type CpuOptions } from '../sim/cpu.js';
 import {
   EPAXOS_FAST_QUORUM_FLAG,
@@ -53,10 +53,21 @@ export const SIM_FLAGS = {
   cores: { type: 'string', describe: 'CPU model: cores per process [default: 1]' },
   'executor-cores': { type: 'string', describe: 'CPU model: cores for executor work, 0 = inline [default: min(cores−1, shards) for Tempo, 1 for others, 0 with one core]' },
   'nic-bytes-per-sec': { type: 'string', describe: 'CPU model: outgoing NIC rate per process in bytes/s [default: unlimited]' },
-  faults: { type: 'string', describe: 'a fault schedule as JSON: crashes, messageFaults, partitions, slowLinks, clientTimeoutMs (see sim/faults.ts)' },
+  faults: {
+    type: 'string',
+    describe: 'a fault schedule as JSON, in a FILE or inline (a value starting with `{`): crashes, messageFaults, partitions, slowLinks, clientTimeoutMs (see sim/faults.ts)',
+  },
   'failure-detection-ms': {
     type: 'string',
     describe: 'with --faults: every live process suspects a crashed one this long after the crash (Process.suspect: FPaxos changes leader, the others pick quorums without it) [default: off]',
+  },
+  'duration-ms': {
+    type: 'string',
+    describe: 'clients issue commands for this many ms of simulated time, then stop (with --commands, whichever comes first) [default: no limit; --commands alone]',
+  },
+  'timeline-ms': {
+    type: 'string',
+    describe: 'add a timeline: commands/s and latency (mean, p50, p99) of the commands completed in each bucket of this many ms of simulated time [default: off]',
   },
   strict: { type: 'boolean', describe: 'round-trip every message through JSON (catches non-plain messages)' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
@@ -106,7 +117,9 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
   const detectionMs = numberFlag(argv, 'failure-detection-ms', undefined, 0, 3_600_000);
   if (detectionMs !== undefined && faultsFile === undefined) throw new UsageError('--failure-detection-ms needs --faults: without crashes nothing is ever suspected');
   let faults: FaultSchedule | undefined;
-  if (faultsFile !== undefined) {
+  if (faultsFile !== undefined && faultsFile.trimStart().startsWith('{')) {
+    faults = parseFaults(faultsFile, '--faults', n);
+  } else if (faultsFile !== undefined) {
     let text: string;
     try {
       text = readFileSync(faultsFile, 'utf8');
@@ -116,9 +129,11 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     }
     faults = parseFaults(text, faultsFile, n);
   }
+  const durationMs = numberFlag(argv, 'duration-ms', undefined, 1, 3_600_000);
+  const timelineMs = numberFlag(argv, 'timeline-ms', undefined, 1, 3_600_000);
   const zipfTheta = numberFlag(argv, 'zipf', undefined, 0.000001, 100);
   const workload: WorkloadOptions = {
-    commandsPerClient: intFlag(argv, 'commands', WORKLOAD_DEFAULTS.commandsPerClient, 1, 100_000_000),
+    commandsPerClient: intFlag(argv, 'commands', durationMs === undefined ? WORKLOAD_DEFAULTS.commandsPerClient : COMMANDS_PER_CLIENT_MAX, 1, COMMANDS_PER_CLIENT_MAX),
     conflictRate: numberFlag(argv, 'conflict', WORKLOAD_DEFAULTS.conflictRate, 0, 100),
     sharedKeys: intFlag(argv, 'shared-keys', WORKLOAD_DEFAULTS.sharedKeys, 1, 100_000_000),
     ...(zipfTheta === undefined ? {} : { zipfTheta }),
@@ -143,6 +158,8 @@ export function simulationFromFlags(argv: Argv): { options: SimulationOptions; n
     strict: argv['strict'] === true,
     ...(faults === undefined ? {} : { faults, stallLimitMs: LIVENESS_PHASE_MS }),
     ...(detectionMs === undefined ? {} : { failureDetectionMs: detectionMs }),
+    ...(durationMs === undefined ? {} : { durationMs }),
+    ...(timelineMs === undefined ? {} : { timelineMs }),
     ...(cpu === undefined ? {} : { cpu }),
   };
   if (cpu !== undefined) notes.push(`CPU model: profile ${stringFlag(argv, 'cpu', '')} (${cpu.profile.date}, commit ${cpu.profile.commit.slice(0, 12)})`);

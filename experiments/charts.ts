@@ -6,19 +6,28 @@
  * models.
  */
 import { UsageError } from '../core/invariant.js';
-import { GROUP_FIELDS, type GroupField, type PlotSpec, type ValueField } from './definition.js';
+import { GROUP_FIELDS, type GroupField, type PlotSpec, type TimelineField, type TimelinePlot, type ValueField } from './definition.js';
 import { filterRows, type TidyRow } from './output.js';
 import type { PointResult } from './point.js';
+import { wholeBuckets } from './recovery-figures.js';
 
 /** One line or one set of bars. */
 export interface ChartDataset {
   readonly label: string;
   /** An opaque `#rrggbb` colour (the browser test looks for it in the pixels). */
   readonly color: string;
-  /** Bar heights per category, or (x, y) points. */
-  readonly data: ReadonlyArray<number | null> | ReadonlyArray<{ readonly x: number; readonly y: number }>;
+  /** Bar heights per category, or (x, y) points (y null: a gap, e.g. no latency where nothing completed). */
+  readonly data: ReadonlyArray<number | null> | ReadonlyArray<{ readonly x: number; readonly y: number | null }>;
   /** Whisker tops, one per datum (null: none). */
   readonly whiskers?: ReadonlyArray<number | null>;
+  /** Draw the line dashed (a second field of the same series, e.g. p99 beside p50). */
+  readonly dashed?: boolean;
+}
+
+/** A vertical line across the plot at `x`, labelled (a crash on a timeline). */
+export interface ChartMarker {
+  readonly x: number;
+  readonly label: string;
 }
 
 /** A chart, independent of the library drawing it. */
@@ -33,7 +42,10 @@ export interface ChartModel {
   readonly yTitle: string;
   /** CDFs: a step after each point, and the y axis from 0 to 100%. */
   readonly cdf: boolean;
+  /** Timelines: many points per line, drawn with small markers. */
+  readonly timeline?: boolean;
   readonly datasets: readonly ChartDataset[];
+  readonly markers?: readonly ChartMarker[];
 }
 
 /** Axis titles of the tidy fields. */
@@ -57,7 +69,16 @@ const FIELD_TITLES: Readonly<Record<GroupField | ValueField, string>> = {
   throughput_ops_per_sec: 'throughput (commands/s)',
   bote_ms: 'closed-form estimate (ms)',
   commands: 'commands',
+  fault: 'fault case',
+  ops_per_sec_before: 'commands/s before the crash',
+  ops_per_sec_min_after: 'lowest commands/s after the crash',
+  ops_per_sec_end: 'commands/s at the end',
+  settled_after_s: 'recovered after (s)',
+  p99_ms_max_after: 'highest p99 after the crash (ms)',
 };
+
+/** How a timeline field reads in a legend and on an axis. */
+const TIMELINE_TITLES: Readonly<Record<TimelineField, string>> = { ops_per_sec: 'commands/s', mean_ms: 'mean', p50_ms: 'p50', p99_ms: 'p99' };
 
 /** Shades per protocol: f=1, f=2, f≥3 (EPaxos has one). Opaque, so a bar's pixels carry its colour exactly. */
 const PROTOCOL_COLORS: Readonly<Record<string, readonly string[]>> = {
@@ -238,11 +259,75 @@ function cdfChart(spec: Extract<PlotSpec, { kind: 'cdf' }>, rows: readonly TidyR
 }
 
 /**
+ * Each selected point's timeline: one line per point and y field, the first field solid and the others
+ * dashed, and a marker at every crash time of the selected points' fault schedules.
+ */
+function timelineChart(spec: TimelinePlot, rows: readonly TidyRow[], results: readonly PointResult[]): ChartModel {
+  const series = spec.series ?? 'label';
+  const byId = new Map(results.map((r) => [r.point.id, r]));
+  const pointRows = rows.filter((row) => row['region'] === 'all');
+  const datasets: ChartDataset[] = [];
+  const crashes = new Map<number, Set<number>>();
+  for (const [i, name] of distinct(pointRows, series).entries()) {
+    const own = pointRows.filter((r) => r[series] === name);
+    const faultsDiffer = new Set(own.map((r) => r['fault'])).size > 1;
+    const seedsDiffer = new Set(own.map((r) => r['seed'])).size > 1;
+    own.forEach((row, j) => {
+      const result = byId.get(String(row['point']));
+      const timeline = result?.report.timeline;
+      if (result === undefined || timeline === undefined) {
+        throw new UsageError(`plot '${spec.file}': point ${String(row['point'])} has no timeline; run the experiment with timelineMs`);
+      }
+      for (const crash of result.point.faults?.crashes ?? []) {
+        if (!crashes.has(crash.atMs)) crashes.set(crash.atMs, new Set());
+        crashes.get(crash.atMs)!.add(crash.process);
+      }
+      const which = [...(faultsDiffer ? [String(row['fault'])] : []), ...(seedsDiffer ? [`seed ${String(row['seed'])}`] : [])];
+      const base = own.length === 1 ? String(name) : `${String(name)} (${which.length === 0 ? `point ${String(row['point'])}` : which.join(', ')})`;
+      const shades = PROTOCOL_COLORS[String(row['protocol'])];
+      const color = j === 0 ? colorOf(series, name, i, pointRows) : shades !== undefined && j < shades.length ? shades[j]! : PALETTE[(datasets.length + j) % PALETTE.length]!;
+      const buckets = wholeBuckets(timeline, result.point.durationMs);
+      spec.y.forEach((field, k) => {
+        datasets.push({
+          label: spec.y.length === 1 ? base : `${base} ${TIMELINE_TITLES[field]}`,
+          color,
+          data: buckets.map((b) => ({
+            x: b.startMs / 1000,
+            y: field === 'ops_per_sec' ? b.opsPerSec : field === 'mean_ms' ? b.meanMs : field === 'p50_ms' ? b.p50Ms : b.p99Ms,
+          })),
+          ...(k === 0 ? {} : { dashed: true }),
+        });
+      });
+    });
+  }
+  const markers = [...crashes.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([atMs, processes]) => {
+      const ids = [...processes].sort((a, b) => a - b);
+      return { x: atMs / 1000, label: `crash of process ${ids.join(' or ')}` };
+    });
+  const latency = spec.y[0] !== 'ops_per_sec';
+  const dashes = spec.y.length > 1 ? ` (${spec.y.map((field, k) => `${TIMELINE_TITLES[field]} ${k === 0 ? 'solid' : 'dashed'}`).join(', ')})` : '';
+  return {
+    file: spec.file,
+    title: spec.title,
+    type: 'line',
+    xType: 'linear',
+    xTitle: 'simulated time (s)',
+    yTitle: latency ? `latency (ms)${dashes}` : 'commands completed per second',
+    cdf: false,
+    timeline: true,
+    datasets,
+    markers,
+  };
+}
+
+/**
  * A model without the series that have no value at all (FPaxos has no fast-path ratio); a chart left
  * with none is a usage error naming the plot.
  */
 function withData(model: ChartModel): ChartModel {
-  const datasets = model.datasets.filter((d) => d.data.some((datum) => datum !== null));
+  const datasets = model.datasets.filter((d) => d.data.some((datum) => datum !== null && (typeof datum === 'number' || datum.y !== null)));
   if (datasets.length === 0) throw new UsageError(`plot '${model.file}' has no values to draw: its rows have no ${model.yTitle}`);
   return { ...model, datasets };
 }
@@ -265,6 +350,7 @@ export function chartModels(plots: readonly PlotSpec[], rows: readonly TidyRow[]
     if (kept.length === 0) throw new UsageError(`plot '${spec.file}' selects no rows; check its where: ${JSON.stringify(spec.where ?? {})}`);
     if (spec.kind === 'bars') models.push(withData(barChart(spec, kept)));
     else if (spec.kind === 'lines') models.push(withData(lineChart(spec, kept)));
+    else if (spec.kind === 'timeline') models.push(withData(timelineChart(spec, kept, results)));
     else {
       const model = cdfChart(spec, kept, results);
       if (model === null) skipped.push(`${spec.file}: these raw results hold no latency distribution (written before it was recorded); re-run the experiment to draw it`);
@@ -302,13 +388,16 @@ export function chartConfig(model: ChartModel, options: ConfigOptions): Record<s
     type: model.type,
     data: {
       ...(model.labels === undefined ? {} : { labels: model.labels }),
+      // Read by the markers plugin (orreryChartPlugins); chart.js ignores keys it does not know.
+      ...(model.markers === undefined || model.markers.length === 0 ? {} : { markers: model.markers }),
       datasets: model.datasets.map((d, i) => ({
         label: d.label,
         data: d.data,
         backgroundColor: d.color,
         borderColor: d.color,
         borderWidth: line ? 2 : 0,
-        ...(line ? { fill: false, stepped: model.cdf ? 'after' : false, ...(model.cdf ? { pointRadius: 0 } : marker(i)) } : {}),
+        ...(line ? { fill: false, stepped: model.cdf ? 'after' : false, ...(model.cdf ? { pointRadius: 0 } : model.timeline === true ? { pointRadius: 1.5, borderWidth: 1.5 } : marker(i)) } : {}),
+        ...(d.dashed === true ? { borderDash: [6, 4] } : {}),
         ...(d.whiskers === undefined ? {} : { whiskers: d.whiskers }),
       })),
     },
@@ -319,7 +408,7 @@ export function chartConfig(model: ChartModel, options: ConfigOptions): Record<s
       ...(line ? { parsing: true } : {}),
       plugins: {
         title: { display: true, text: model.title, font: { size: 16 } },
-        legend: { position: 'bottom', labels: { usePointStyle: line && !model.cdf } },
+        legend: { position: 'bottom', labels: { usePointStyle: line && !model.cdf && model.timeline !== true } },
       },
       scales: {
         x: { type: model.xType, title: { display: true, text: model.xTitle } },
@@ -345,6 +434,10 @@ interface Context2d {
   lineTo(x: number, y: number): void;
   stroke(): void;
   fillRect(x: number, y: number, width: number, height: number): void;
+  fillText(text: string, x: number, y: number): void;
+  setLineDash(segments: number[]): void;
+  font: string;
+  textAlign: string;
   strokeStyle: unknown;
   fillStyle: unknown;
   lineWidth: number;
@@ -356,7 +449,8 @@ interface PluginChart {
   readonly ctx: Context2d;
   readonly width: number;
   readonly height: number;
-  readonly data: { readonly datasets: ReadonlyArray<{ readonly whiskers?: unknown }> };
+  readonly data: { readonly datasets: ReadonlyArray<{ readonly whiskers?: unknown }>; readonly markers?: unknown };
+  readonly chartArea: { readonly left: number; readonly right: number; readonly top: number; readonly bottom: number };
   readonly scales: Readonly<Record<string, { getPixelForValue(value: number): number }>>;
   isDatasetVisible(index: number): boolean;
   getDatasetMeta(index: number): {
@@ -368,7 +462,8 @@ interface PluginChart {
 /**
  * The chart.js plugins Orrery's charts use: a white background (a PNG is opaque; a page's canvas
  * looks the same) and whiskers (a dataset's `whiskers[i]` draws a line from datum i up to that value
- * with a cap, e.g. p99 over a mean bar). Self-contained: report.html inlines this function's source,
+ * with a cap, e.g. p99 over a mean bar) and markers (`data.markers`: a dashed grey vertical line at each
+ * marker's x, labelled at the top: a crash on a timeline). Self-contained: report.html inlines this function's source,
  * so it must not refer to anything outside itself.
  */
 export function orreryChartPlugins(): Array<Record<string, unknown>> {
@@ -413,5 +508,33 @@ export function orreryChartPlugins(): Array<Record<string, unknown>> {
       });
     },
   };
-  return [background, whiskers];
+  const markers = {
+    id: 'orreryMarkers',
+    afterDatasetsDraw(chart: PluginChart) {
+      const list = chart.data.markers;
+      const scale = chart.scales['x'];
+      if (!Array.isArray(list) || scale === undefined) return;
+      const area = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#555555';
+      ctx.fillStyle = '#333333';
+      ctx.lineWidth = 1.5;
+      ctx.font = '12px "DejaVu Sans", sans-serif';
+      ctx.textAlign = 'left';
+      list.forEach((marker: { x: number; label: string }) => {
+        const x = scale.getPixelForValue(marker.x);
+        if (!(x >= area.left && x <= area.right)) return;
+        ctx.setLineDash([4, 4]);
+        ctx.beginPath();
+        ctx.moveTo(x, area.top);
+        ctx.lineTo(x, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillText(marker.label, x + 4, area.top + 14);
+      });
+      ctx.restore();
+    },
+  };
+  return [background, whiskers, markers];
 }

@@ -6,7 +6,10 @@
  */
 import { PROTOCOL_NAMES, type ProtocolName } from '../core/config.js';
 import { UsageError } from '../core/invariant.js';
+import { validateFaults, type FaultSchedule } from '../sim/faults.js';
 import { builtInPlanet, BUILT_IN_PLANETS } from '../sim/planet.js';
+import { validateTimelineMs } from '../sim/timeline.js';
+import { COMMANDS_PER_CLIENT_MAX } from '../sim/workload.js';
 
 /** A set of sites: one process per region, and the regions hosting clients. */
 export interface SiteSet {
@@ -27,6 +30,20 @@ export interface ProtocolRun {
   readonly f?: readonly number[];
 }
 
+/**
+ * A fault schedule (sim/faults.ts) that points run under: a dimension like seeds, one point per case.
+ * The schedule is plain data validated by the simulator's own rules, so a new kind of fault entry
+ * there is accepted here unchanged.
+ */
+export interface FaultCase {
+  /** Lower-case words joined by `-`; names the case in tables, charts and the CSV's `fault` column. */
+  readonly name: string;
+  /** The schedule, e.g. `{ "crashes": [{ "process": 1, "atMs": 10000 }], "clientTimeoutMs": 1000 }`. */
+  readonly schedule: FaultSchedule;
+  /** Run this case with these protocols only (e.g. a follower crash for FPaxos); all when absent. */
+  readonly protocols?: readonly string[];
+}
+
 /** A named experiment: every list is a dimension, and the points are their product. */
 export interface ExperimentDefinition {
   /** Lower-case words joined by `-`; the results go to `results/<name>/`. */
@@ -39,8 +56,17 @@ export interface ExperimentDefinition {
   readonly conflictPct: readonly number[];
   /** Closed-loop clients per client region. */
   readonly clientsPerRegion: readonly number[];
-  readonly commandsPerClient: number;
+  /** Commands each client issues; may be left out with `durationMs` (clients then stop by time alone). */
+  readonly commandsPerClient?: number;
   readonly seeds: readonly number[];
+  /** Fault schedules, one point per case (after clients, before seeds); fault-free when absent. */
+  readonly faults?: readonly FaultCase[];
+  /** With `faults`: live processes suspect a crashed one this long after the crash (`--failure-detection-ms`). */
+  readonly failureDetectionMs?: number;
+  /** Clients issue commands for this many ms of simulated time, then stop (`--duration-ms`). */
+  readonly durationMs?: number;
+  /** Record a timeline with buckets of this many ms of simulated time (`--timeline-ms`); timeline plots need it. */
+  readonly timelineMs?: number;
   /** A CPU profile (a path from the repository root) turns the CPU model on; off when absent. */
   readonly cpuProfile?: string;
   /** CPU model: cores per process (needs `cpuProfile`). */
@@ -53,9 +79,16 @@ export interface ExperimentDefinition {
   readonly plots?: readonly PlotSpec[];
 }
 
-/** The columns of the tidy CSV a table may group by. */
-export const GROUP_FIELDS = ['site_set', 'n', 'protocol', 'f', 'label', 'conflict_pct', 'clients_per_region', 'seed', 'region'] as const;
+/** The columns of the tidy CSV a table may group by (`fault`: the fault case's name, empty without one). */
+export const GROUP_FIELDS = ['site_set', 'n', 'protocol', 'f', 'label', 'conflict_pct', 'clients_per_region', 'fault', 'seed', 'region'] as const;
 export type GroupField = (typeof GROUP_FIELDS)[number];
+
+/**
+ * A point's figures around its first crash, from its timeline (experiments/recovery-figures.ts); null
+ * without a timeline or a crash. Whole-point figures: every region row of a point carries the same.
+ */
+export const RECOVERY_FIELDS = ['ops_per_sec_before', 'ops_per_sec_min_after', 'ops_per_sec_end', 'settled_after_s', 'p99_ms_max_after'] as const;
+export type RecoveryField = (typeof RECOVERY_FIELDS)[number];
 
 /** The numeric columns a table may show. */
 export const VALUE_FIELDS = [
@@ -69,6 +102,7 @@ export const VALUE_FIELDS = [
   'throughput_ops_per_sec',
   'bote_ms',
   'commands',
+  ...RECOVERY_FIELDS,
 ] as const;
 export type ValueField = (typeof VALUE_FIELDS)[number];
 
@@ -111,8 +145,11 @@ export interface SideBySideTable extends TableCommon {
  *   where each line is ordered by clients per region).
  * - `cdf`: the latency distribution over all client regions of each selected point, one line per
  *   point, named by `series`.
+ * - `timeline`: each selected point's timeline (the definition needs `timelineMs`), x = simulated time
+ *   in seconds, one line per point and `y` field (commands/s, or latency percentiles: p99 dashed), with
+ *   a vertical marker at each crash of the points' fault schedules.
  */
-export type PlotSpec = BarPlot | LinePlot | CdfPlot;
+export type PlotSpec = BarPlot | LinePlot | CdfPlot | TimelinePlot;
 
 interface PlotCommon {
   /** The PNG's file name without `.png`: lower-case words joined by `-`, unique in the experiment. */
@@ -149,11 +186,24 @@ export interface CdfPlot extends PlotCommon {
   readonly series?: GroupField;
 }
 
+/** What a timeline plot can draw per bucket. */
+export const TIMELINE_FIELDS = ['ops_per_sec', 'mean_ms', 'p50_ms', 'p99_ms'] as const;
+export type TimelineField = (typeof TIMELINE_FIELDS)[number];
+
+export interface TimelinePlot extends PlotCommon {
+  readonly kind: 'timeline';
+  /** `['ops_per_sec']`, or latency fields such as `['p50_ms', 'p99_ms']` (not both kinds in one chart). */
+  readonly y: readonly TimelineField[];
+  /** Names each point's line; default `label` (with the fault case appended where two points share a name). */
+  readonly series?: GroupField;
+}
+
 /** The kinds of plot and the fields each accepts. */
 export const PLOT_KINDS = {
   bars: ['kind', 'file', 'title', 'where', 'x', 'series', 'value', 'values', 'whisker'],
   lines: ['kind', 'file', 'title', 'where', 'x', 'y', 'series', 'whisker'],
   cdf: ['kind', 'file', 'title', 'where', 'series'],
+  timeline: ['kind', 'file', 'title', 'where', 'y', 'series'],
 } as const;
 
 /** One simulation to run: everything needed to reproduce it. */
@@ -177,6 +227,12 @@ export interface Point {
   readonly cpuProfile: string | null;
   readonly cores: number | null;
   readonly bote: boolean;
+  /** The fault case's name and schedule (absent in fault-free points, so their files are as before). */
+  readonly fault?: string;
+  readonly faults?: FaultSchedule;
+  readonly failureDetectionMs?: number;
+  readonly durationMs?: number;
+  readonly timelineMs?: number;
 }
 
 const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -192,6 +248,10 @@ const KEYS = new Set([
   'cpuProfile',
   'cores',
   'bote',
+  'faults',
+  'failureDetectionMs',
+  'durationMs',
+  'timelineMs',
   'tables',
   'plots',
 ]);
@@ -272,8 +332,18 @@ export function validateDefinition(input: unknown): ExperimentDefinition {
     if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > 100) fail(where, `conflictPct[${i}] must be a number from 0 to 100 (got ${JSON.stringify(c)})`);
   });
   list(where, 'clientsPerRegion', d['clientsPerRegion']).forEach((c, i) => integer(where, `clientsPerRegion[${i}]`, c, 1, MAX_CLIENTS));
-  integer(where, 'commandsPerClient', d['commandsPerClient'], 1, MAX_COMMANDS);
+  if (d['durationMs'] !== undefined) integer(where, 'durationMs', d['durationMs'], 1, 3_600_000);
+  if (d['commandsPerClient'] !== undefined || d['durationMs'] === undefined) integer(where, 'commandsPerClient', d['commandsPerClient'], 1, MAX_COMMANDS);
   list(where, 'seeds', d['seeds']).forEach((s, i) => integer(where, `seeds[${i}]`, s, 0, 2 ** 31));
+  if (d['timelineMs'] !== undefined) {
+    integer(where, 'timelineMs', d['timelineMs'], 1, 3_600_000);
+    validateTimelineMs(d['timelineMs'] as number);
+  }
+  if (d['faults'] !== undefined) validateFaultCases(where, d['faults'], d['siteSets'] as SiteSet[], d['protocols'] as ProtocolRun[]);
+  if (d['failureDetectionMs'] !== undefined) {
+    if (d['faults'] === undefined) fail(where, 'failureDetectionMs needs faults: without crashes nothing is ever suspected');
+    integer(where, 'failureDetectionMs', d['failureDetectionMs'], 0, 3_600_000);
+  }
   if (d['cpuProfile'] !== undefined && (typeof d['cpuProfile'] !== 'string' || d['cpuProfile'] === '')) fail(where, 'cpuProfile must be a file path');
   if (d['cores'] !== undefined) {
     if (d['cpuProfile'] === undefined) fail(where, 'cores needs the CPU model: give cpuProfile (e.g. "results/cpu-profile.json")');
@@ -286,7 +356,7 @@ export function validateDefinition(input: unknown): ExperimentDefinition {
   if (d['plots'] !== undefined) {
     const files = new Set<string>();
     list(where, 'plots', d['plots']).forEach((raw, i) => {
-      const file = validatePlot(where, `plots[${i}]`, raw);
+      const file = validatePlot(where, `plots[${i}]`, raw, d['timelineMs']);
       if (files.has(file)) fail(where, `plots[${i}].file '${file}' is used twice`);
       files.add(file);
     });
@@ -296,6 +366,36 @@ export function validateDefinition(input: unknown): ExperimentDefinition {
   if (points.length === 0) fail(where, 'expands to no points: every f is too large for every site set');
   if (points.length > MAX_POINTS) fail(where, `expands to ${points.length} points; the limit is ${MAX_POINTS}`);
   return definition;
+}
+
+/** Checks the fault cases: unique names, known protocols, schedules valid for every site set's n. */
+function validateFaultCases(where: string, raw: unknown, siteSets: readonly SiteSet[], runs: readonly ProtocolRun[]): void {
+  const names = new Set<string>();
+  const protocols = runs.map((run) => run.protocol);
+  list(where, 'faults', raw).forEach((entry, i) => {
+    const field = `faults[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(where, `${field} must be an object with name and schedule`);
+    const c = entry as Record<string, unknown>;
+    for (const key of Object.keys(c)) {
+      if (!['name', 'schedule', 'protocols'].includes(key)) fail(where, `${field}: unknown field '${key}'; accepted: name, schedule, protocols`);
+    }
+    if (typeof c['name'] !== 'string' || !NAME.test(c['name'])) fail(where, `${field}.name must be lower-case words joined by '-' (got ${JSON.stringify(c['name'])})`);
+    if (names.has(c['name'])) fail(where, `${field}.name '${c['name']}' is used twice`);
+    names.add(c['name']);
+    if (c['protocols'] !== undefined) {
+      list(where, `${field}.protocols`, c['protocols']).forEach((p, j) => {
+        if (typeof p !== 'string' || !protocols.includes(p)) fail(where, `${field}.protocols[${j}] must be one of the experiment's protocols ${protocols.join(', ')} (got ${JSON.stringify(p)})`);
+      });
+    }
+    for (const siteSet of siteSets) {
+      try {
+        validateFaults(c['schedule'] as FaultSchedule, siteSet.regions.length);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        fail(where, `${field}.schedule with site set ${siteSet.name} (n=${siteSet.regions.length}): ${error.message}`);
+      }
+    }
+  });
 }
 
 function validateTable(where: string, field: string, raw: unknown): void {
@@ -341,7 +441,7 @@ function validateFilter(where: string, field: string, value: unknown): void {
 }
 
 /** Checks one plot spec and returns its file name. */
-function validatePlot(where: string, field: string, raw: unknown): string {
+function validatePlot(where: string, field: string, raw: unknown, timelineMs: unknown): string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(where, `${field} must be an object with kind, file and title`);
   const p = raw as Record<string, unknown>;
   const kinds = Object.keys(PLOT_KINDS);
@@ -377,6 +477,12 @@ function validatePlot(where: string, field: string, raw: unknown): string {
   } else if (kind === 'lines') {
     oneOf('x', p['x'], [...GROUP_FIELDS, ...VALUE_FIELDS]);
     oneOf('y', p['y'], VALUE_FIELDS);
+  } else if (kind === 'timeline') {
+    const ys = list(where, `${field}.y`, p['y']);
+    ys.forEach((y, j) => oneOf(`y[${j}]`, y, TIMELINE_FIELDS));
+    if (new Set(ys).size !== ys.length) fail(where, `${field}.y lists a field twice`);
+    if (ys.includes('ops_per_sec') && ys.length > 1) fail(where, `${field}.y: draw ops_per_sec alone (latency fields share another axis); give a second plot for latency`);
+    if (timelineMs === undefined) fail(where, `${field}: a timeline plot needs the definition's timelineMs (the bucket width, e.g. 1000)`);
   }
   return file;
 }
@@ -387,8 +493,9 @@ function maxF(protocol: ProtocolName, n: number): number {
 }
 
 /**
- * The points of a definition, in the order site set × protocol × f × conflict × clients × seed.
- * An f larger than a site set supports (f ≤ ⌊(n−1)/2⌋) is left out for that site set.
+ * The points of a definition, in the order site set × protocol × f × conflict × clients × fault case ×
+ * seed. An f larger than a site set supports (f ≤ ⌊(n−1)/2⌋) is left out for that site set, and a
+ * fault case restricted to some protocols is left out for the others.
  */
 export function expandDefinition(definition: ExperimentDefinition): Point[] {
   const combos: Array<Omit<Point, 'id'>> = [];
@@ -400,6 +507,8 @@ export function expandDefinition(definition: ExperimentDefinition): Point[] {
       for (const f of fs) {
         for (const conflictPct of definition.conflictPct) {
           for (const clientsPerRegion of definition.clientsPerRegion) {
+            const cases = (definition.faults ?? [undefined]).filter((c) => c?.protocols === undefined || c.protocols.includes(protocol));
+            for (const faultCase of cases) {
             for (const seed of definition.seeds) {
               combos.push({
                 experiment: definition.name,
@@ -412,12 +521,17 @@ export function expandDefinition(definition: ExperimentDefinition): Point[] {
                 label: protocol === 'epaxos' ? 'epaxos' : `${protocol} f=${f}`,
                 conflictPct,
                 clientsPerRegion,
-                commandsPerClient: definition.commandsPerClient,
+                commandsPerClient: definition.commandsPerClient ?? COMMANDS_PER_CLIENT_MAX,
                 seed,
                 cpuProfile: definition.cpuProfile ?? null,
                 cores: definition.cpuProfile === undefined ? null : (definition.cores ?? 1),
                 bote: definition.bote === true,
+                ...(faultCase === undefined ? {} : { fault: faultCase.name, faults: faultCase.schedule }),
+                ...(definition.failureDetectionMs === undefined ? {} : { failureDetectionMs: definition.failureDetectionMs }),
+                ...(definition.durationMs === undefined ? {} : { durationMs: definition.durationMs }),
+                ...(definition.timelineMs === undefined ? {} : { timelineMs: definition.timelineMs }),
               });
+            }
             }
           }
         }

@@ -5,8 +5,9 @@
  * wall-clock figure, so re-running a definition rewrites the same bytes, except the commit when it
  * changed.
  */
-import type { ExperimentDefinition, GroupField, Point, RowFilter, TableSpec, ValueField } from './definition.js';
+import { RECOVERY_FIELDS, type ExperimentDefinition, type GroupField, type Point, type RowFilter, type TableSpec, type ValueField } from './definition.js';
 import { simCommandOf, type PointResult } from './point.js';
+import { recoveryFigures, wholeBuckets } from './recovery-figures.js';
 
 /** Where and from what a result was produced; the CLI layer fills it (the core never calls git). */
 export interface Provenance {
@@ -22,7 +23,7 @@ export type TidyRow = Readonly<Record<GroupField | ValueField | 'experiment' | '
 
 /** The raw JSON of one point: provenance, seed, the full configuration, the command and the report. */
 export function pointJson(result: PointResult, provenance: Provenance): string {
-  const { point, report, boteMs, latencyCdf } = result;
+  const { point, report, boteMs, latencyCdf, stuck } = result;
   return `${compactNumberLists(JSON.stringify(
     {
       format: 'orrery-experiment-point',
@@ -37,6 +38,7 @@ export function pointJson(result: PointResult, provenance: Provenance): string {
       report,
       boteMs,
       latencyCdf,
+      ...(stuck === undefined ? {} : { stuck }),
     },
     null,
     2,
@@ -49,8 +51,14 @@ function compactNumberLists(json: string): string {
 }
 
 /** Reads back what {@link pointJson} wrote (the CLI checks the format first). */
-export function pointResultOf(raw: { point: Point; report: PointResult['report']; boteMs?: PointResult['boteMs']; latencyCdf?: PointResult['latencyCdf'] }): PointResult {
-  return { point: raw.point, report: raw.report, boteMs: raw.boteMs ?? null, latencyCdf: raw.latencyCdf ?? null };
+export function pointResultOf(raw: {
+  point: Point;
+  report: PointResult['report'];
+  boteMs?: PointResult['boteMs'];
+  latencyCdf?: PointResult['latencyCdf'];
+  stuck?: string;
+}): PointResult {
+  return { point: raw.point, report: raw.report, boteMs: raw.boteMs ?? null, latencyCdf: raw.latencyCdf ?? null, ...(raw.stuck === undefined ? {} : { stuck: raw.stuck }) };
 }
 
 /** The experiment-level file: the command that ran it, the definition, the number of points and provenance. */
@@ -62,6 +70,7 @@ export function experimentJson(definition: ExperimentDefinition, points: readonl
 export function tidyRows(results: readonly PointResult[]): TidyRow[] {
   const rows: TidyRow[] = [];
   for (const { point, report, boteMs } of results) {
+    const recovery = recoveryFigures(point, report.timeline);
     for (const latency of [...report.latencyMs.byRegion, report.latencyMs.all]) {
       rows.push({
         experiment: point.experiment,
@@ -74,6 +83,7 @@ export function tidyRows(results: readonly PointResult[]): TidyRow[] {
         label: point.label,
         conflict_pct: point.conflictPct,
         clients_per_region: point.clientsPerRegion,
+        fault: point.fault ?? null,
         seed: point.seed,
         cpu: point.cpuProfile === null ? 'off' : `${point.cores ?? 1} core`,
         region: latency.region,
@@ -87,6 +97,7 @@ export function tidyRows(results: readonly PointResult[]): TidyRow[] {
         fast_ratio: report.paths.fastRatio,
         throughput_ops_per_sec: report.throughputOpsPerSec,
         bote_ms: boteMs?.[latency.region] ?? null,
+        ...recovery,
       });
     }
   }
@@ -120,6 +131,18 @@ export const CSV_COLUMNS = [
   'bote_ms',
 ] as const;
 
+/**
+ * The CSV columns of these rows: {@link CSV_COLUMNS}, and, when some point ran under a fault case,
+ * its name after `clients_per_region`; when some point has a timeline, the recovery figures last.
+ * Experiments without either keep the columns (and bytes) they always had.
+ */
+export function csvColumns(rows: readonly TidyRow[]): string[] {
+  const columns: string[] = [...CSV_COLUMNS];
+  if (rows.some((row) => row['fault'] !== null)) columns.splice(columns.indexOf('clients_per_region') + 1, 0, 'fault');
+  if (rows.some((row) => RECOVERY_FIELDS.some((field) => row[field] !== null))) columns.push(...RECOVERY_FIELDS);
+  return columns;
+}
+
 function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
@@ -128,14 +151,35 @@ function csvCell(value: string | number | null | undefined): string {
 
 /** The tidy CSV, header first. */
 export function tidyCsv(rows: readonly TidyRow[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const row of rows) lines.push(CSV_COLUMNS.map((column) => csvCell(row[column])).join(','));
+  const columns = csvColumns(rows) as Array<keyof TidyRow>;
+  const lines = [columns.join(',')];
+  for (const row of rows) lines.push(columns.map((column) => csvCell(row[column])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The columns of `timeline.csv`. */
+export const TIMELINE_CSV_COLUMNS = ['experiment', 'point', 'label', 'fault', 'seed', 't_s', 'commands', 'ops_per_sec', 'mean_ms', 'p50_ms', 'p99_ms'] as const;
+
+/**
+ * `timeline.csv`: one row per point × whole bucket of its timeline (see recovery-figures.ts), `t_s`
+ * the bucket's start in seconds of simulated time; null when no point has a timeline.
+ */
+export function timelineCsv(results: readonly PointResult[]): string | null {
+  if (results.every((r) => r.report.timeline === undefined)) return null;
+  const lines = [TIMELINE_CSV_COLUMNS.join(',')];
+  for (const { point, report } of results) {
+    if (report.timeline === undefined) continue;
+    for (const bucket of wholeBuckets(report.timeline, point.durationMs)) {
+      const cells = [point.experiment, point.id, point.label, point.fault ?? '', point.seed, bucket.startMs / 1000, bucket.commands, bucket.opsPerSec, bucket.meanMs, bucket.p50Ms, bucket.p99Ms];
+      lines.push(cells.map(csvCell).join(','));
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 
 function formatNumber(value: number, field: ValueField): string {
   if (field === 'fast_ratio') return `${(value * 100).toFixed(1)}%`;
-  if (field === 'commands' || field === 'throughput_ops_per_sec') return value.toFixed(0);
+  if (field === 'commands' || field === 'throughput_ops_per_sec' || field.startsWith('ops_per_sec')) return value.toFixed(0);
   return value.toFixed(1);
 }
 
@@ -277,6 +321,13 @@ export function summaryPage(
 }
 
 /** `summary.md`: the experiment's description, the command that made it, and its tables. */
-export function summaryMarkdown(definition: ExperimentDefinition, rows: readonly TidyRow[], command: string, provenance: Provenance): string {
-  return summaryPage(definition, (definition.tables ?? []).map((spec) => renderTable(spec, rows)), command, provenance);
+export function summaryMarkdown(definition: ExperimentDefinition, rows: readonly TidyRow[], command: string, provenance: Provenance, results: readonly PointResult[] = []): string {
+  const tables = (definition.tables ?? []).map((spec) => renderTable(spec, rows));
+  const stuck = results.filter((r) => r.stuck !== undefined);
+  if (stuck.length > 0) {
+    tables.push(
+      ['### Points that lost liveness', '', 'Their figures cover the run until it stalled.', '', ...stuck.map((r) => `- point ${r.point.id} (${r.point.label}${r.point.fault === undefined ? '' : `, ${r.point.fault}`}): ${r.stuck!}`)].join('\n'),
+    );
+  }
+  return summaryPage(definition, tables, command, provenance);
 }

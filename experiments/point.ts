@@ -7,7 +7,8 @@
 import { simulationFromFlags } from '../cli/sim-command.js';
 import { bote } from '../sim/bote.js';
 import { makeReport, nsToMs, type SimReport } from '../sim/report.js';
-import { Simulation } from '../sim/simulation.js';
+import { Simulation, SimulationStuckError, type SimulationResult } from '../sim/simulation.js';
+import { COMMANDS_PER_CLIENT_MAX } from '../sim/workload.js';
 import type { Point } from './definition.js';
 
 /**
@@ -34,6 +35,11 @@ export interface PointResult {
    * recorded (they still plot, without CDFs).
    */
   readonly latencyCdf: LatencyCdf | null;
+  /**
+   * Present when the point's protocol lost liveness under its fault schedule: the simulator's message.
+   * The report then covers the run up to the stall (`orrery sim` prints `stuck:` instead).
+   */
+  readonly stuck?: string;
 }
 
 /** The `orrery sim` flags of a point. */
@@ -46,22 +52,44 @@ export function simFlagsOf(point: Point): Record<string, string> {
     ...(point.protocol === 'epaxos' ? {} : { f: String(point.f) }),
     conflict: String(point.conflictPct),
     'clients-per-region': String(point.clientsPerRegion),
-    commands: String(point.commandsPerClient),
+    // A point stopped by time alone issues "no limit" of commands, which is `orrery sim`'s default with --duration-ms.
+    ...(point.durationMs !== undefined && point.commandsPerClient === COMMANDS_PER_CLIENT_MAX ? {} : { commands: String(point.commandsPerClient) }),
     seed: String(point.seed),
     ...(point.cpuProfile === null ? {} : { cpu: point.cpuProfile, cores: String(point.cores ?? 1) }),
+    ...(point.durationMs === undefined ? {} : { 'duration-ms': String(point.durationMs) }),
+    ...(point.faults === undefined ? {} : { faults: JSON.stringify(point.faults) }),
+    ...(point.failureDetectionMs === undefined ? {} : { 'failure-detection-ms': String(point.failureDetectionMs) }),
+    ...(point.timelineMs === undefined ? {} : { 'timeline-ms': String(point.timelineMs) }),
   };
+}
+
+/** A flag's value as a shell word: as is when plain, else single-quoted (an inline fault schedule). */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_.,:\/=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The `orrery sim` command line that reruns a point on its own. */
 export function simCommandOf(point: Point): string {
-  return ['orrery sim', ...Object.entries(simFlagsOf(point)).map(([flag, value]) => `--${flag} ${value}`)].join(' ');
+  return ['orrery sim', ...Object.entries(simFlagsOf(point)).map(([flag, value]) => `--${flag} ${shellWord(value)}`)].join(' ');
 }
 
 /** Runs one point to completion (CPU profile paths are read relative to the working directory). */
 export function runPoint(point: Point): PointResult {
   const { options, notes } = simulationFromFlags(simFlagsOf(point));
-  const result = new Simulation(options).run();
-  const report = makeReport(result, notes);
+  const simulation = new Simulation(options);
+  let result: SimulationResult;
+  let stuck: string | null = null;
+  try {
+    result = simulation.run();
+  } catch (error) {
+    // Under faults, a protocol that loses liveness is a finding of the experiment, as `orrery sim`
+    // reports it: the point keeps what it measured until the stall (its timeline shows it).
+    if (!(error instanceof SimulationStuckError) || options.faults === undefined) throw error;
+    stuck = error.message;
+    result = simulation.resultSoFar();
+  }
+  // As `orrery sim --json` reports it: with what the faults did when the point has a schedule.
+  const report = makeReport(result, stuck === null ? notes : [...notes, `stuck: ${stuck}`], options.faults !== undefined);
   let boteMs: Record<string, number> | null = null;
   if (point.bote) {
     const estimates = bote({
@@ -79,5 +107,5 @@ export function runPoint(point: Point): PointResult {
     percentiles: CDF_PERCENTILES,
     ms: CDF_PERCENTILES.map((p) => nsToMs(result.latencyNs.percentile(p))),
   };
-  return { point, report, boteMs, latencyCdf };
+  return { point, report, boteMs, latencyCdf, ...(stuck === null ? {} : { stuck }) };
 }

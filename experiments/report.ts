@@ -86,14 +86,14 @@ export function reportHtml(input: ReportInput): string {
     tables: (definition.tables ?? []).map((spec) => tableData(spec, rows)),
     pointTable: {
       header: ['id', 'site set', 'protocol', 'conflict %', 'clients/region', 'seed', 'commands', 'mean ms', 'p99 ms', 'fast path', 'command'],
-      body: results.map(({ point, report }) => [
+      body: results.map(({ point, report, stuck }) => [
         point.id,
         point.siteSet,
-        point.label,
+        point.fault === undefined ? point.label : `${point.label}, ${point.fault}`,
         String(point.conflictPct),
         String(point.clientsPerRegion),
         String(point.seed),
-        String(report.commands),
+        stuck === undefined ? String(report.commands) : `${report.commands} (lost liveness: ${stuck})`,
         fmt(report.latencyMs.all.mean),
         fmt(report.latencyMs.all.p99),
         report.paths.fastRatio === null ? '' : `${(report.paths.fastRatio * 100).toFixed(1)}%`,

@@ -6,6 +6,7 @@
 import type { HistogramSummary } from '../core/histogram.js';
 import { formatRifl } from '../core/ids.js';
 import type { FaultStats, HistoryEntry, SimulationResult } from './simulation.js';
+import type { TimelineSummary } from './timeline.js';
 import { COMMANDS_PER_CLIENT_MAX } from './workload.js';
 
 export interface LatencyRow extends HistogramSummary {
@@ -19,7 +20,7 @@ export interface SimReport {
   readonly seed: string | number;
   readonly config: SimulationResult['config'];
   readonly processes: ReadonlyArray<{ readonly id: number; readonly region: string }>;
-  readonly workload: SimulationResult['workload'] & { readonly clientsPerRegion: number };
+  readonly workload: SimulationResult['workload'] & { readonly clientsPerRegion: number; readonly durationMs?: number };
   readonly commands: number;
   readonly simulatedMs: number;
   readonly throughputOpsPerSec: number;
@@ -43,6 +44,8 @@ export interface SimReport {
       readonly queueMsMax: number;
     }>;
   };
+  /** Commands completed and their latency per bucket of simulated time (`orrery sim --timeline-ms`). */
+  readonly timeline?: TimelineSummary;
   /** What `durationMs`/`simulatedMs` measured: absent for the simulator, 'wall-clock' for the runtime. */
   readonly clock?: 'wall-clock';
 }
@@ -70,7 +73,7 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
     seed: result.seed,
     config: result.config,
     processes: result.processRegions.map((region, i) => ({ id: i + 1, region })),
-    workload: { ...result.workload, clientsPerRegion },
+    workload: { ...result.workload, clientsPerRegion, ...(result.durationMs === undefined ? {} : { durationMs: result.durationMs }) },
     commands: result.commandsCompleted,
     simulatedMs: nsToMs(result.durationNs),
     throughputOpsPerSec: seconds > 0 ? Math.round((result.commandsCompleted / seconds) * 10) / 10 : 0,
@@ -99,6 +102,7 @@ export function makeReport(result: SimulationResult, notes: readonly string[] = 
           },
         }),
     ...(withFaults ? { faults: { ...result.faults, recoveredByProcess: result.recoveredByProcess, caughtUp: result.caughtUpProcesses } } : {}),
+    ...(result.timeline === undefined ? {} : { timeline: result.timeline }),
     ...(clock === undefined ? {} : { clock }),
   };
 }
@@ -149,7 +153,8 @@ export function formatReport(report: SimReport): string {
       : `zipf θ=${workload.zipfTheta} over ${workload.zipfKeys} keys`;
   lines.push(
     `workload: ${workload.clientsPerRegion} clients/region × ${workload.commandsPerClient >= COMMANDS_PER_CLIENT_MAX ? 'commands until the run ends' : `${workload.commandsPerClient} commands`}, ${keys}, ` +
-      `${workload.readRatio}% reads, ${workload.keysPerCommand} key${workload.keysPerCommand === 1 ? '' : 's'}/command`,
+      `${workload.readRatio}% reads, ${workload.keysPerCommand} key${workload.keysPerCommand === 1 ? '' : 's'}/command` +
+      `${workload.durationMs === undefined ? '' : `, clients stop at ${workload.durationMs / 1000} s`}`,
   );
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push('');
@@ -172,7 +177,26 @@ export function formatReport(report: SimReport): string {
   lines.push(`messages: ${report.messages.total} (${types.join(', ')})`);
   if (report.faults !== undefined) lines.push(formatFaults(report.faults, report.faults));
   if (report.cpu !== undefined) lines.push(...formatCpu(report.cpu));
+  if (report.timeline !== undefined) lines.push(...formatTimeline(report.timeline));
   return lines.join('\n');
+}
+
+/**
+ * The timeline, one line per bucket: when it starts, commands/s and the latency of what completed
+ * in it, then the commands per client region (a crashed site's clients show as a column of zeros).
+ */
+export function formatTimeline(timeline: TimelineSummary): string[] {
+  const cell = (value: number | null) => pad(value === null ? '-' : fixed(value), 9);
+  const width = Math.max(6, ...timeline.regions.map((r) => r.length + 1));
+  const lines = ['', `timeline: ${timeline.bucketMs} ms buckets of simulated time, by completion`];
+  lines.push(`${pad('t (s)', 9)}${pad('ops/s', 10)}${['mean', 'p50', 'p99'].map((h) => pad(h, 9)).join('')}   ${timeline.regions.map((r) => pad(r, width)).join('')}`);
+  for (const bucket of timeline.buckets) {
+    lines.push(
+      `${pad((bucket.startMs / 1000).toFixed(3), 9)}${pad(bucket.opsPerSec.toFixed(1), 10)}${cell(bucket.meanMs)}${cell(bucket.p50Ms)}${cell(bucket.p99Ms)}   ` +
+        bucket.byRegion.map((count) => pad(String(count), width)).join(''),
+    );
+  }
+  return lines;
 }
 
 function percent(ratio: number): string {

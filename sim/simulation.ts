@@ -16,6 +16,10 @@
  * enter processes exactly like a client's, and their replies, wakes and messages are events of their
  * own. Without agents they cost a comparison on the reply path, a field read when a timer fires and
  * a length test at a crash.
+ *
+ * A timeline (timeline.ts, `timelineMs`) records commands completed and their latency per bucket of
+ * simulated time; `durationMs` stops clients at a fixed time instead of after a number of commands.
+ * Both are for recovery figures (throughput over time around a crash); off, each costs one branch.
  */
 import { makeCommand, type Command } from '../core/command.js';
 import type { Config } from '../core/config.js';
@@ -32,6 +36,7 @@ import { CpuModel, payloadBytesOf, type CpuOptions, type CpuUsage } from './cpu.
 import { EventQueue, type Scheduled } from './event-queue.js';
 import { healTimeMs, LinkFaults, MessageFaults, usesMembership, type FaultSchedule } from './faults.js';
 import type { Planet } from './planet.js';
+import { Timeline, type TimelineSummary } from './timeline.js';
 import { ClientWorkload, validateWorkload, ZipfTable, type WorkloadOptions } from './workload.js';
 
 const NS_PER_MS = 1_000_000;
@@ -76,6 +81,17 @@ export interface SimulationOptions {
    * a crashed peer's timeout runs out. Off when absent: protocols then rely on their own timeouts.
    */
   readonly failureDetectionMs?: number;
+  /**
+   * Clients issue commands during `[0, durationMs)` of simulated time only (or until they have issued
+   * `commandsPerClient`, whichever comes first); commands outstanding at that time still complete.
+   * A run of fixed length instead of a fixed number of commands. No limit when absent.
+   */
+  readonly durationMs?: number;
+  /**
+   * Record a timeline (timeline.ts): commands completed and their latency per bucket of this many
+   * milliseconds of simulated time. Off when absent (nothing recorded, one branch per reply).
+   */
+  readonly timelineMs?: number;
 }
 
 export interface SimulationObserver {
@@ -151,6 +167,10 @@ export interface SimulationResult {
   readonly cpu: { readonly cores: number; readonly executorCores: number; readonly usage: readonly CpuUsage[] } | undefined;
   /** What the agents did, when there were any (absent otherwise, and from runtime results). */
   readonly agents?: AgentStats;
+  /** When clients stopped issuing commands (`SimulationOptions.durationMs`), if they were stopped by time. */
+  readonly durationMs?: number;
+  /** Throughput and latency per bucket of simulated time, with `SimulationOptions.timelineMs`. */
+  readonly timeline?: TimelineSummary;
 }
 
 // Event kinds.
@@ -287,6 +307,11 @@ export class Simulation {
   private agentRetries = 0;
   private agentMessages = 0;
   private agentWakes = 0;
+  /** Clients issue nothing from this simulated time on; 0 = no limit. */
+  private readonly stopNs: number;
+  /** With `timelineMs`: the timeline, and each planet region's index among the client regions. */
+  private readonly timeline: Timeline | undefined;
+  private readonly timelineRegion: Int32Array | undefined;
 
   constructor(private readonly options: SimulationOptions) {
     const { config, planet, processRegions } = options;
@@ -302,6 +327,19 @@ export class Simulation {
     this.jitterFraction = jitterPct / 100;
     const detectionMs = options.failureDetectionMs;
     if (detectionMs !== undefined && !(detectionMs >= 0 && detectionMs <= 3_600_000)) throw new UsageError(`failure detection must take 0 to 3600000 ms (got ${detectionMs})`);
+    const durationMs = options.durationMs;
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0 && durationMs <= 3_600_000)) {
+      throw new UsageError(`the run's duration must be more than 0 and at most 3600000 ms of simulated time (got ${durationMs})`);
+    }
+    this.stopNs = durationMs === undefined ? 0 : Math.round(durationMs * NS_PER_MS);
+    if (options.timelineMs === undefined) {
+      this.timeline = undefined;
+      this.timelineRegion = undefined;
+    } else {
+      this.timeline = new Timeline(options.timelineMs, options.clientRegions);
+      this.timelineRegion = new Int32Array(planet.regions.length).fill(-1);
+      options.clientRegions.forEach((region, i) => (this.timelineRegion![planet.regionIndex(region)] = i));
+    }
     const rng = new Rng(options.seed);
     this.jitterRng = rng.fork('jitter');
     this.n = config.n;
@@ -601,6 +639,15 @@ export class Simulation {
     return { completed: this.history ?? [], pending };
   }
 
+  /**
+   * Everything measured up to now. After a {@link SimulationStuckError} this is the run up to where it
+   * stopped making progress (its timeline shows the stall); `durationNs` is the last reply's time.
+   */
+  resultSoFar(): SimulationResult {
+    invariant(this.ran, 'resultSoFar: the simulation has not run');
+    return this.result(Math.min(this.deadlineNs, this.maxNs));
+  }
+
   /** Per process, the per-command state its protocol holds now (`Process.heldState`; 0 when not reported). */
   heldState(): number[] {
     return this.replicas.map((replica) => replica.process.heldState?.() ?? 0);
@@ -772,7 +819,7 @@ export class Simulation {
   }
 
   private issue(client: SimClient): void {
-    const command = client.workload.next();
+    const command = this.stopNs > 0 && this.nowNs >= this.stopNs ? undefined : client.workload.next();
     client.command = command;
     if (command === undefined) {
       this.clientsDone++;
@@ -821,6 +868,7 @@ export class Simulation {
     invariant(results.length === command.keys.length, () => `client ${client.id}: a reply with ${results.length} key results for ${command.keys.length} keys`);
     const latency = this.nowNs - client.invokeNs;
     client.latency.add(latency);
+    this.timeline?.add(this.nowNs, latency, this.timelineRegion![client.regionIndex]!);
     this.completed++;
     if (this.stallNs > 0) this.progress();
     this.lastReplyNs = this.nowNs;
@@ -952,7 +1000,8 @@ export class Simulation {
     return { submitted: this.agentSubmitted, completed: this.agentCompleted, retries: this.agentRetries, messages: this.agentMessages, wakes: this.agentWakes };
   }
 
-  private result(): SimulationResult {
+  /** The measurements; `stalledUntilNs`: the run gave up then, and its timeline reaches that far. */
+  private result(stalledUntilNs?: number): SimulationResult {
     const latencyNs = new Histogram();
     const latencyNsByRegion = new Map<string, Histogram>();
     for (const region of this.options.clientRegions) latencyNsByRegion.set(region, new Histogram());
@@ -1003,6 +1052,8 @@ export class Simulation {
           ? undefined
           : { cores: o.cpu!.cores, executorCores: this.cpu.executorCores, usage: this.cpu.usage(this.lastReplyNs) },
       ...(this.agents.length === 0 ? {} : { agents: this.agentStats() }),
+      ...(o.durationMs === undefined ? {} : { durationMs: o.durationMs }),
+      ...(this.timeline === undefined ? {} : { timeline: this.timeline.summary(stalledUntilNs) }),
     };
   }
 }

@@ -30,6 +30,8 @@ describe('orrery CLI: bad input is one line, exit code 2, no stack trace', () =>
     [['sim', '--regions', 'us-east1', '--regions', 'us-west1'], /^orrery: --regions was given more than once; give it once$/],
     [['sim', '--failure-detection-ms', '200'], /^orrery: --failure-detection-ms needs --faults: without crashes nothing is ever suspected$/],
     [['sim', '--failure-detection-ms', 'soon'], /^orrery: --failure-detection-ms must be a number from 0 to 3600000 \(got 'soon'\)$/],
+    [['sim', '--timeline-ms', '0'], /^orrery: --timeline-ms must be a number from 1 to 3600000 \(got '0'\)$/],
+    [['sim', '--faults', '{"crashes":[{"process":7,"atMs":5}]}'], /^orrery: --faults: faults\.crashes\[0\]\.process must be a process id from 1 to 5 \(got 7\)$/],
     [['bote', '--regions', 'us-east1,us-west1'], /^orrery: n must be an integer from 3 to 64 \(got 2\)$/],
     [['regions', '--planet', 'aws', '--from', 'us-east1x'], /^orrery: unknown region 'us-east1x' on planet aws; known regions: af-south-1/],
     [[], /^orrery: name a command: sim, check, calibrate, run, exp, plot, app, bote or regions$/],

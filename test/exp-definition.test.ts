@@ -45,7 +45,7 @@ describe('experiment definitions: validation names the field and what is accepte
     ['f too large everywhere', { protocols: [{ protocol: 'tempo', f: [2] }] }, /expands to no points: every f is too large for every site set$/],
     ['bad table value', { tables: [{ title: 't', rows: ['label'], columns: 'region', value: 'median' }] }, /tables\[0\]\.value must be one of mean_ms, /],
     ['table with both forms', { tables: [{ title: 't', rows: ['label'], columns: 'region', value: 'mean_ms', values: ['p99_ms'] }] }, /tables\[0\]: give either values, or columns and value$/],
-    ['unknown plot kind', { plots: [{ kind: 'pie', file: 'p', title: 't' }] }, /^experiment 'tiny': plots\[0\]\.kind must be one of bars, lines, cdf \(got "pie"\)$/],
+    ['unknown plot kind', { plots: [{ kind: 'pie', file: 'p', title: 't' }] }, /^experiment 'tiny': plots\[0\]\.kind must be one of bars, lines, cdf, timeline \(got "pie"\)$/],
     ['plot field of another kind', { plots: [{ kind: 'cdf', file: 'p', title: 't', y: 'mean_ms' }] }, /plots\[0\]: unknown field 'y' for a cdf plot; accepted: kind, file, title, where, series$/],
     ['bad plot file', { plots: [{ kind: 'cdf', file: 'My Plot', title: 't' }] }, /plots\[0\]\.file must be lower-case words joined by '-' \(got "My Plot"\)$/],
     ['plot file used twice', { plots: [{ kind: 'cdf', file: 'p', title: 't' }, { kind: 'cdf', file: 'p', title: 'u' }] }, /plots\[1\]\.file 'p' is used twice$/],
@@ -68,7 +68,7 @@ describe('experiment definitions: validation names the field and what is accepte
   });
 
   test('every built-in experiment is valid and has a description, tables and plots', () => {
-    expect([...EXPERIMENTS.keys()]).toEqual(['f1-vs-f2', 'fast-path', 'increasing-sites', 'throughput', 'bote']);
+    expect([...EXPERIMENTS.keys()]).toEqual(['f1-vs-f2', 'fast-path', 'increasing-sites', 'throughput', 'bote', 'recovery']);
     for (const definition of EXPERIMENTS.values()) {
       expect(validateDefinition(definition)).toBe(definition);
       expect(definition.tables?.length ?? 0).toBeGreaterThan(0);

@@ -13,7 +13,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { ProtocolName } from '../core/config.js';
+import type { CpuOptions } from '../sim/cpu.js';
 import { SimulationStuckError } from '../sim/simulation.js';
+import { toyCosts, toyProfile } from './support/cpu-profiles.js';
 import { runMonitored, simulationOptions } from './support/simulate.js';
 
 const REGIONS = ['us-east1', 'us-central1', 'us-west1'];
@@ -22,7 +24,7 @@ const CRASH_AT_MS = 300;
 const COMMANDS = 6 * 30;
 const HORIZON_MS = CRASH_AT_MS + 3 * RECOVERY_TIMEOUT_MS;
 
-function run(protocol: ProtocolName, failureDetectionMs: number | undefined) {
+function run(protocol: ProtocolName, failureDetectionMs: number | undefined, cpu?: CpuOptions) {
   const options = simulationOptions({
     protocol,
     regions: REGIONS,
@@ -35,6 +37,7 @@ function run(protocol: ProtocolName, failureDetectionMs: number | undefined) {
     maxSimTimeMs: HORIZON_MS,
     faults: { crashes: [{ process: 1, atMs: CRASH_AT_MS }], clientTimeoutMs: 400 },
     ...(failureDetectionMs === undefined ? {} : { failureDetectionMs }),
+    ...(cpu === undefined ? {} : { cpu }),
   });
   const lastReplyMs = Math.max(...monitored.result.history!.map((h) => h.completeMs));
   return { monitored, lastReplyMs, completed: monitored.result.commandsCompleted };
@@ -58,6 +61,19 @@ describe('failure detection drives recovery (Process.suspect)', () => {
         // Without it, every command whose quorum holds process 1 waits for a recovery: not done by the horizon.
         expect(() => run(protocol, undefined)).toThrow(SimulationStuckError);
       }
+    });
+  }
+
+  // The CPU model wraps each process (sim/cpu.ts MeteredProcess); the wrapper must pass suspicions on,
+  // or the detector is silently off whenever the model is on.
+  for (const protocol of ['fpaxos', 'tempo'] as const) {
+    test(`${protocol} with the CPU model: the detector's suspicions reach the process, as without the model`, () => {
+      const cpu: CpuOptions = { profile: toyProfile([protocol], toyCosts(10_000)), cores: 1 };
+      const withDetector = run(protocol, 200, cpu);
+      expect(withDetector.completed).toBe(COMMANDS);
+      expect(withDetector.lastReplyMs - CRASH_AT_MS).toBeLessThan(protocol === 'fpaxos' ? RECOVERY_TIMEOUT_MS : 2 * RECOVERY_TIMEOUT_MS);
+      if (protocol === 'fpaxos') expect(run(protocol, undefined, cpu).lastReplyMs - CRASH_AT_MS).toBeGreaterThan(RECOVERY_TIMEOUT_MS);
+      else expect(() => run(protocol, undefined, cpu)).toThrow(SimulationStuckError);
     });
   }
 
