@@ -4,7 +4,8 @@
  * - `orrery admin remove P --cluster FILE` (or `--replica HOST:PORT[,…]`): asks the first reachable
  *   replica other than P to remove process P from the configuration, waits until the new configuration
  *   is decided, prints it in one line and exits 0. A refusal (P is not a member, too few members would
- *   remain, the replica was removed itself) or no reachable replica: one line, exit 2.
+ *   remain) or no reachable member: one line, exit 2. A replica that was removed itself refuses too;
+ *   the admin then asks the next address.
  * - `orrery admin status`: each replica's configuration (epoch and members), one line per replica;
  *   exit 0 when at least one answered.
  */
@@ -62,15 +63,14 @@ export async function runAdminCommand(argv: Argv, print: (text: string) => void)
   if (action === 'status') {
     if (argv['process'] !== undefined) throw new UsageError("'orrery admin status' takes no process id");
     const answers = await Promise.all(targets.map((t) => adminRequest(t, { op: 'status' }, timeoutMs).catch((error: Error) => error)));
-    let reached = 0;
+    const failures = answers.filter((answer): answer is Error => answer instanceof Error);
+    if (failures.length === answers.length) throw new UsageError(`no replica answered: ${failures.map((e) => e.message).join('; ')}`);
     answers.forEach((answer, i) => {
       const target = targets[i]!;
       if (answer instanceof Error) return print(`${describeTarget(target)}: unreachable (${answer.message})`);
-      reached++;
       if (!answer.ok) return print(`replica ${answer.id} at ${target.host}:${target.port}: ${answer.reason}`);
       print(`replica ${answer.id} at ${target.host}:${target.port}: ${describeConfiguration(answer)}${answer.removed ? ' (this replica was removed: it serves no one)' : ''}`);
     });
-    if (reached === 0) throw new UsageError(`no replica answered (${targets.map((t) => `${t.host}:${t.port}`).join(', ')})`);
     return;
   }
   const processText = argv['process'];
@@ -90,9 +90,14 @@ export async function runAdminCommand(argv: Argv, print: (text: string) => void)
       unreachable.push(error.message);
       continue;
     }
+    // A replica that was removed itself cannot propose: ask the next one.
+    if (!answer.ok && answer.removed) {
+      unreachable.push(`replica ${answer.id} was removed from the configuration`);
+      continue;
+    }
     if (!answer.ok) throw new UsageError(`replica ${answer.id} at ${target.host}:${target.port} refused to remove process ${process}: ${answer.reason}`);
     print(`process ${process} removed: ${describeConfiguration(answer)} (decided; answered by replica ${answer.id} at ${target.host}:${target.port})`);
     return;
   }
-  throw new UsageError(`no replica could remove process ${process}: ${unreachable.join('; ')}`);
+  throw new UsageError(`no replica could take the request to remove process ${process}: ${unreachable.join('; ')}`);
 }

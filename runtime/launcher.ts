@@ -75,6 +75,8 @@ export interface RuntimeOptions {
   readonly removeAfterMs?: number | null;
   /** Sample every replica's RSS, held state and configuration this often after `go` (RuntimeResult.samples). */
   readonly sampleEveryMs?: number;
+  /** The clients stop issuing when this resolves, if before `durationMs` (tests stop a run on an event). */
+  readonly stopClients?: Promise<void>;
   /** `kill -9` these replicas this long after the clients start. */
   readonly crashes?: ReadonlyArray<{ readonly process: ProcessId; readonly afterMs: number }>;
   /** Every log line of every child (default: copied to this process's stderr). */
@@ -305,6 +307,10 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     }
     const portOf = new Map(replicas.map((r, i) => [Number(r.name.slice('replica '.length)), ports[i]!.port]));
     const addresses = cluster.map((entry) => ({ id: entry.id, host: entry.host, port: portOf.get(entry.id) ?? entry.port }));
+    // Ephemeral ports are only known here: say them once, for 'orrery admin --replica'.
+    if (cluster.some((entry) => entry.port === 0)) {
+      (options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`)))(`[launcher] replicas listen at ${addresses.map((a) => `${a.host}:${a.port}`).join(',')} (process 1, 2, … in order; for orrery admin --replica)`);
+    }
     // Replicas on other machines may take a while to come up: wait for them longer.
     const connectMs = remote.size > 0 ? Math.max(timeoutMs, 120_000) : timeoutMs;
     const connected = replicas.map((r) => awaitMessage(r, 'connected', connectMs + 1000));
@@ -348,6 +354,9 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     const atGo = options.statsAtGo === true ? await statsOf(replicas, timeoutMs) : undefined;
     for (const g of groups) g.child.send({ t: 'go' } satisfies ToClient);
     const goMs = performance.now();
+    void options.stopClients?.then(() => {
+      for (const g of groups) if (g.alive && g.child.connected) g.child.send({ t: 'stop' } satisfies ToClient);
+    });
     if (options.sampleEveryMs !== undefined) {
       let sampling = false;
       crashTimers.push(

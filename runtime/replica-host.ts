@@ -475,7 +475,7 @@ export class ReplicaHost {
     }
     const refuse = (reason: string) => {
       this.log(`refused an admin's request to remove process ${request.process}: ${reason}`);
-      writer.sendFrame({ k: 'answer', answer: { ok: false, id: this.spec.id, reason } satisfies AdminAnswer });
+      writer.sendFrame({ k: 'answer', answer: { ok: false, id: this.spec.id, reason, removed: this.removed } satisfies AdminAnswer });
       return undefined;
     };
     if (this.removed) return refuse(`replica ${this.spec.id} was removed from the configuration (epoch ${this.membership.epoch}); ask a member`);

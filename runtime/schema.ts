@@ -117,7 +117,7 @@ export type AdminRequest = { readonly op: 'remove'; readonly process: number } |
  */
 export type AdminAnswer =
   | { readonly ok: true; readonly id: number; readonly epoch: number; readonly members: readonly number[]; readonly removed: boolean }
-  | { readonly ok: false; readonly id: number; readonly reason: string };
+  | { readonly ok: false; readonly id: number; readonly reason: string; readonly removed: boolean };
 
 /**
  * The frames of the runtime protocol, tagged by `k`:
@@ -171,7 +171,7 @@ export function frameCheck(message: Check, n: number): Check {
         k: literal('answer'),
         answer: (v, path) =>
           isObject(v) && v['ok'] === false
-            ? object({ ok: literal(false), id: int(1, MAX_PROCESSES), reason: str(REASON_LENGTH_MAX) })(v, path)
+            ? object({ ok: literal(false), id: int(1, MAX_PROCESSES), reason: str(REASON_LENGTH_MAX), removed: bool })(v, path)
             : object({ ok: literal(true), id: int(1, MAX_PROCESSES), epoch: int(0), members: memberList, removed: bool })(v, path),
       }),
     },
