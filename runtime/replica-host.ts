@@ -35,6 +35,7 @@ import { protocolByName } from '../protocols/index.js';
 import type { Cluster } from './cluster.js';
 import { ExecutorPool } from './executor-pool.js';
 import { shardCodecFor } from './shard-channel.js';
+import { FifoMap } from './fifo-map.js';
 import { FailureDetector, type FailureDetectorOptions, type SuspicionEvent } from './failure-detector.js';
 import { frameCheck, membershipMessageCheck, peerMessageCheck, plainMessageCheck, protocolMessageCheck, type AdminAnswer, type AdminRequest, type WireFrame } from './schema.js';
 import { BatchWriter, nowMs, readFrames, type Log } from './transport.js';
@@ -140,8 +141,8 @@ export class ReplicaHost {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly detector: FailureDetector;
   private readonly suspicions: SuspicionEvent[] = [];
-  private readonly retryCache = new Map<Rifl, ExecutionResult[]>();
-  private readonly retryWaiters = new Map<Rifl, RetryWaiter>();
+  private readonly retryCache = new FifoMap<Rifl, ExecutionResult[]>(RETRY_CACHE_MAX);
+  private readonly retryWaiters = new FifoMap<Rifl, RetryWaiter>(RETRY_CACHE_MAX);
   private readonly messagesByType = new Map<string, number>();
   private readonly executions: Array<readonly [Rifl, string]> | undefined;
   private readonly frameCheck;
@@ -541,7 +542,6 @@ export class ReplicaHost {
       writer.send({ rifl: command.rifl, results: cached });
       return true;
     }
-    if (this.retryWaiters.size >= RETRY_CACHE_MAX) this.retryWaiters.delete(this.retryWaiters.keys().next().value!);
     this.retryWaiters.set(command.rifl, { keys, results: [...cached], writer });
     return false;
   }
@@ -551,7 +551,6 @@ export class ReplicaHost {
     this.executions?.push([result.rifl, result.key]);
     let cached = this.retryCache.get(result.rifl);
     if (cached === undefined) {
-      if (this.retryCache.size >= RETRY_CACHE_MAX) this.retryCache.delete(this.retryCache.keys().next().value!);
       this.retryCache.set(result.rifl, (cached = []));
     }
     cached.push(result);
