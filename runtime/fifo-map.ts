@@ -10,10 +10,12 @@
  * throughput once the cache filled (docs/runtime.md, "Membership and removal").
  */
 export class FifoMap<K, V> {
-  private readonly map = new Map<K, V>();
-  /** Keys in insertion order from `head` on; a key deleted since stays here until passed or compacted. */
-  private order: K[] = [];
+  /** Each value with the sequence number of its key's insertion. */
+  private readonly map = new Map<K, { value: V; readonly seq: number }>();
+  /** Insertions in order from `head` on; one whose key was deleted (or deleted and set again) since is stale. */
+  private order: Array<{ readonly key: K; readonly seq: number }> = [];
   private head = 0;
+  private seq = 0;
 
   constructor(readonly entriesMax: number) {}
 
@@ -22,7 +24,7 @@ export class FifoMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.map.get(key);
+    return this.map.get(key)?.value;
   }
 
   has(key: K): boolean {
@@ -31,12 +33,16 @@ export class FifoMap<K, V> {
 
   /** Sets `key`; a new key past the limit evicts the oldest entry first. */
   set(key: K, value: V): void {
-    if (!this.map.has(key)) {
-      while (this.map.size >= this.entriesMax) this.evictOldest();
-      this.order.push(key);
+    const entry = this.map.get(key);
+    if (entry !== undefined) {
+      entry.value = value;
+      return;
     }
-    this.map.set(key, value);
-    // Keys deleted by hand pile up in `order`: drop them once they outnumber the live ones.
+    while (this.map.size >= this.entriesMax) this.evictOldest();
+    const seq = ++this.seq;
+    this.map.set(key, { value, seq });
+    this.order.push({ key, seq });
+    // Insertions of keys deleted by hand pile up in `order`: drop them once they outnumber the live ones.
     if (this.order.length - this.head > 2 * this.map.size + 1024) this.compact();
   }
 
@@ -44,10 +50,17 @@ export class FifoMap<K, V> {
     return this.map.delete(key);
   }
 
+  private live(insertion: { readonly key: K; readonly seq: number }): boolean {
+    return this.map.get(insertion.key)?.seq === insertion.seq;
+  }
+
   private evictOldest(): void {
     while (this.head < this.order.length) {
-      const key = this.order[this.head++]!;
-      if (this.map.delete(key)) break;
+      const insertion = this.order[this.head++]!;
+      if (this.live(insertion)) {
+        this.map.delete(insertion.key);
+        break;
+      }
     }
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);
@@ -56,12 +69,7 @@ export class FifoMap<K, V> {
   }
 
   private compact(): void {
-    const live: K[] = [];
-    for (let i = this.head; i < this.order.length; i++) {
-      const key = this.order[i]!;
-      if (this.map.has(key)) live.push(key);
-    }
-    this.order = live;
+    this.order = this.order.slice(this.head).filter((insertion) => this.live(insertion));
     this.head = 0;
   }
 }
