@@ -51,6 +51,7 @@ export const RUN_FLAGS = {
     describe: `a replica proposes removing a peer its failure detector has suspected this long; 0 or 'off': only 'orrery admin remove' removes [default: ${REMOVE_AFTER_MS_DEFAULT}]`,
   },
   kill: { type: 'string', describe: "kill -9 replicas during the run: P@TIME, comma-separated, TIME after the clients start ('3@10000', '1@10s'; bare numbers are ms)" },
+  addresses: { type: 'boolean', describe: "print the replicas' addresses on stderr once they listen (for 'orrery admin --replica' on a loopback run)" },
   timeline: { type: 'boolean', describe: "print ops/s per second and every replica's RSS, held state and configuration once a second" },
   check: { type: 'boolean', describe: 'record the history and executions and check order agreement and linearizability' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
@@ -198,6 +199,9 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     removeAfterMs,
     crashes,
     ...(timeline ? { sampleEveryMs: 1000 } : {}),
+    ...(argv['addresses'] === true
+      ? { onAddresses: (addresses) => process.stderr.write(`replicas listen at ${addresses.map((a) => `${a.host}:${a.port}`).join(',')} (processes 1..${addresses.length}; orrery admin --replica takes this list)\n`) }
+      : {}),
   });
   if (remote.length > 0) notes.push(`processes ${remote.join(', ')} ran elsewhere: their CPU, messages and executions are not included`);
   if (historyFile !== undefined) {

@@ -89,6 +89,8 @@ export interface RuntimeOptions {
    * not started here, dialled at their fixed address; their figures are not in the result.
    */
   readonly remote?: readonly ProcessId[];
+  /** Told every replica's address once they listen (ephemeral ports are only known then). */
+  readonly onAddresses?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => void;
   /** Awaited once every replica is up, before the clients start (tests poke the cluster here). */
   readonly beforeClients?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => Promise<void>;
   /** Ask the replicas for their stats just before `go` too (RuntimeResult.replicasAtGo; calibration uses it). */
@@ -307,10 +309,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     }
     const portOf = new Map(replicas.map((r, i) => [Number(r.name.slice('replica '.length)), ports[i]!.port]));
     const addresses = cluster.map((entry) => ({ id: entry.id, host: entry.host, port: portOf.get(entry.id) ?? entry.port }));
-    // Ephemeral ports are only known here: say them once, for 'orrery admin --replica'.
-    if (cluster.some((entry) => entry.port === 0)) {
-      (options.onLog ?? ((line: string) => process.stderr.write(`${line}\n`)))(`[launcher] replicas listen at ${addresses.map((a) => `${a.host}:${a.port}`).join(',')} (process 1, 2, … in order; for orrery admin --replica)`);
-    }
+    options.onAddresses?.(addresses);
     // Replicas on other machines may take a while to come up: wait for them longer.
     const connectMs = remote.size > 0 ? Math.max(timeoutMs, 120_000) : timeoutMs;
     const connected = replicas.map((r) => awaitMessage(r, 'connected', connectMs + 1000));
