@@ -6,6 +6,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../core/invariant.js';
+import { ADMIN_ACTIONS, ADMIN_FLAGS, runAdminCommand } from './admin-command.js';
 import { APP_FLAGS, APPS, runAppCommand } from './app-command.js';
 import { BOTE_FLAGS, runBoteCommand } from './bote-command.js';
 import { CALIBRATE_FLAGS, runCalibrateCommand } from './calibrate-command.js';
@@ -63,6 +64,16 @@ export async function main(args: string[]): Promise<void> {
       `a replicated application end to end: ${APPS.join(', ')} in the simulator (the register against a rolling update), or --runtime as real processes`,
       (y) => y.positional('name', { type: 'string', describe: `the application: ${APPS.join(', ')}` }).options(APP_FLAGS),
       (argv) => runAppCommand(argv, print),
+    )
+    .command(
+      'admin <action> [process]',
+      `operate a live cluster: ${ADMIN_ACTIONS.join(', ')} ('admin remove P' removes process P from the configuration; 'admin status' prints each replica's configuration)`,
+      (y) =>
+        y
+          .positional('action', { type: 'string', describe: `what to do: ${ADMIN_ACTIONS.join(', ')}` })
+          .positional('process', { type: 'string', describe: 'remove: the process id to remove' })
+          .options(ADMIN_FLAGS),
+      (argv) => runAdminCommand(argv, print),
     )
     .command('regions', "list a planet's regions (and RTTs from one)", (y) => y.options(REGIONS_FLAGS), (argv) => runRegionsCommand(argv, print))
     .demandCommand(1, 'name a command: sim, check, calibrate, run, exp, plot, app, bote or regions')

@@ -12,7 +12,7 @@ import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.j
 import { UsageError } from '../core/invariant.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
 import { localRegions, loopbackCluster, readClusterFile, type Cluster } from '../runtime/cluster.js';
-import { replicaSpec, runCluster, type RuntimeResult } from '../runtime/launcher.js';
+import { REMOVE_AFTER_MS_DEFAULT, replicaSpec, runCluster, type RuntimeResult } from '../runtime/launcher.js';
 import { ReplicaHost } from '../runtime/replica-host.js';
 import type { Planet } from '../sim/planet.js';
 import { formatReport, historyLine, makeReport } from '../sim/report.js';
@@ -46,10 +46,50 @@ export const RUN_FLAGS = {
   'recovery-timeout-ms': { type: 'string', describe: `recovery timeout: FPaxos leader change, per-dot recovery of the leaderless protocols [default: ${CONFIG_DEFAULTS.recoveryTimeoutMs}]` },
   remote: { type: 'string', describe: "comma-separated ids of --cluster processes started elsewhere with '--serve <id>' (not started here)" },
   serve: { type: 'string', describe: 'run only process ID of --cluster here, until Ctrl-C (for a cluster across machines)' },
+  'remove-after-ms': {
+    type: 'string',
+    describe: `a replica proposes removing a peer its failure detector has suspected this long; 0 or 'off': only 'orrery admin remove' removes [default: ${REMOVE_AFTER_MS_DEFAULT}]`,
+  },
+  kill: { type: 'string', describe: "kill -9 replicas during the run: P@TIME, comma-separated, TIME after the clients start ('3@10000', '1@10s'; bare numbers are ms)" },
+  addresses: { type: 'boolean', describe: "print the replicas' addresses on stderr once they listen (for 'orrery admin --replica' on a loopback run)" },
+  timeline: { type: 'boolean', describe: "print ops/s per second and every replica's RSS, held state and configuration once a second" },
   check: { type: 'boolean', describe: 'record the history and executions and check order agreement and linearizability' },
   json: { type: 'boolean', describe: 'print the report as JSON' },
   history: { type: 'string', describe: 'write the operation history to FILE as JSON lines' },
 } as const;
+
+/** --remove-after-ms: milliseconds, or null for 0 / 'off'. */
+export function removeAfterFrom(argv: Argv): number | null {
+  const text = stringFlag(argv, 'remove-after-ms', String(REMOVE_AFTER_MS_DEFAULT)).trim();
+  if (text === 'off' || text === '0') return null;
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value <= 0 || value > 3_600_000) {
+    throw new UsageError(`--remove-after-ms must be milliseconds from 1 to 3600000, or 0 / 'off' to remove only on request (got '${text}')`);
+  }
+  return value;
+}
+
+/** --kill 'P@TIME,…' as crashes of the launcher; TIME as '10000', '10000ms', '10s' or '1m'. */
+function killsFrom(argv: Argv, n: number, remote: readonly number[]): Array<{ process: number; afterMs: number }> {
+  const value = stringFlag(argv, 'kill', undefined);
+  if (value === undefined) return [];
+  const kills = value.split(',').map((item) => {
+    const match = /^\s*(\d+)@(\d+(?:\.\d+)?)(ms|s|m)?\s*$/.exec(item);
+    const process = match === null ? NaN : Number(match[1]);
+    const afterMs = match === null ? NaN : Number(match[2]) * (match[3] === 's' ? 1000 : match[3] === 'm' ? 60_000 : 1);
+    if (!(Number.isInteger(process) && process >= 1 && process <= n && afterMs >= 0 && afterMs <= 24 * 3_600_000)) {
+      throw new UsageError(`--kill takes P@TIME items, comma-separated, P a process 1..${n} and TIME like '10000' (ms), '10s' or '1m' (got '${item}')`);
+    }
+    if (remote.includes(process)) throw new UsageError(`--kill ${item}: process ${process} runs elsewhere (--remote) and cannot be killed from here`);
+    return { process, afterMs };
+  });
+  const seen = new Set<number>();
+  for (const kill of kills) {
+    if (seen.has(kill.process)) throw new UsageError(`--kill names process ${kill.process} twice`);
+    seen.add(kill.process);
+  }
+  return kills;
+}
 
 /** '10s', '500ms', '2m', or a bare number of seconds, as milliseconds. */
 export function parseDuration(text: string): number {
@@ -109,7 +149,8 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     recoveryTimeoutMs: numberFlag(argv, 'recovery-timeout-ms', CONFIG_DEFAULTS.recoveryTimeoutMs, 0.001, 3_600_000),
   });
   const workerShards = intFlag(argv, 'executors', 0, 1, 64);
-  if (argv['serve'] !== undefined) return serve(argv, { protocol, config, cluster, workerShards, ...(planet === undefined ? {} : { planet }) }, print);
+  const removeAfterMs = removeAfterFrom(argv);
+  if (argv['serve'] !== undefined) return serve(argv, { protocol, config, cluster, workerShards, removeAfterMs, ...(planet === undefined ? {} : { planet }) }, print);
   const remote = idsFlag(argv, 'remote', n);
   if (remote.length > 0 && argv['cluster'] === undefined) throw new UsageError('--remote needs --cluster: remote processes are found at the cluster file\'s addresses');
   if (workerShards > 0 && protocol.shardOf === undefined) notes.push(`${protocol.name}'s executor cannot be split by key: --executors is ignored and it runs inline`);
@@ -136,6 +177,8 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
   const seed = /^-?\d+$/.test(seedText) ? Number(seedText) : seedText;
   const historyFile = stringFlag(argv, 'history', undefined);
   const check = argv['check'] === true;
+  const crashes = killsFrom(argv, n, remote);
+  const timeline = argv['timeline'] === true;
   const run = await runCluster({
     protocol,
     config,
@@ -153,6 +196,12 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     recordHistory: check || historyFile !== undefined,
     recordExecutions: check,
     remote,
+    removeAfterMs,
+    crashes,
+    ...(timeline ? { sampleEveryMs: 1000 } : {}),
+    ...(argv['addresses'] === true
+      ? { onAddresses: (addresses) => process.stderr.write(`replicas listen at ${addresses.map((a) => `${a.host}:${a.port}`).join(',')} (processes 1..${addresses.length}; orrery admin --replica takes this list)\n`) }
+      : {}),
   });
   if (remote.length > 0) notes.push(`processes ${remote.join(', ')} ran elsewhere: their CPU, messages and executions are not included`);
   if (historyFile !== undefined) {
@@ -174,10 +223,14 @@ export async function runRunCommand(argv: Argv, print: (text: string) => void): 
     crashed: run.crashed,
     refusedFrames: [...run.replicas.values()].reduce((sum, s) => sum + s.refusedFrames, 0),
     cpu: run.cpu,
+    replicas: [...run.replicas.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((s) => ({ id: s.id, rssBytes: s.rssBytes, heldState: s.heldState, epoch: s.epoch, members: s.members, removed: s.removed, executed: s.executed })),
+    ...(timeline ? { timeline: { completedPerSecond: run.completedPerSecond, samples: run.samples } } : {}),
     ...(checks === undefined ? {} : { checks }),
   };
   if (argv['json'] === true) print(JSON.stringify({ ...report, runtime }, null, 2));
-  else print(`${formatReport(report)}\n${formatRuntime(run, workerShards, checks)}`);
+  else print(`${formatReport(report)}\n${formatRuntime(run, workerShards, checks)}${timeline ? `\n${formatTimeline(run)}` : ''}`);
   if (checks !== undefined && checks.length > 0) process.exitCode = 1;
 }
 
@@ -240,6 +293,25 @@ function checkRun(run: RuntimeResult): string[] {
   return [...order, ...linearizability];
 }
 
+const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+
+/** One line per second: ops completed in it, then each replica's RSS, held state and configuration at its end. */
+function formatTimeline(run: RuntimeResult): string {
+  const ids = run.result.processRegions.map((_, i) => i + 1);
+  const lines = [`timeline (second since go: ops completed; per replica: RSS MB / held state / epoch, '-' when it did not answer, 'x' once removed):`];
+  const seconds = Math.max(run.completedPerSecond.length, run.samples.length);
+  for (let second = 0; second < seconds; second++) {
+    const sample = run.samples.find((s) => Math.round(s.atMs / 1000) === second + 1);
+    const cells = ids.map((id) => {
+      const r = sample?.replicas.find((x) => x.id === id);
+      if (r === undefined) return `${id}: -`;
+      return `${id}: ${megabytes(r.rssBytes)}/${r.heldState ?? '?'}/e${r.epoch}${r.removed ? 'x' : ''}`;
+    });
+    lines.push(`  ${String(second + 1).padStart(4)} s  ${String(run.completedPerSecond[second] ?? 0).padStart(7)} ops   ${cells.join('  ')}`);
+  }
+  return lines.join('\n');
+}
+
 function formatRuntime(run: RuntimeResult, workerShards: number, checks: string[] | undefined): string {
   const lines: string[] = [];
   const executors = workerShards > 0 ? `, executors on ${workerShards} worker thread${workerShards === 1 ? '' : 's'} per replica` : '';
@@ -250,6 +322,13 @@ function formatRuntime(run: RuntimeResult, workerShards: number, checks: string[
   for (const c of run.cpu) {
     lines.push(`  ${c.name.padEnd(width)}  pid ${String(c.pid).padStart(7)}  user ${c.cpuUserMs.toFixed(0).padStart(7)}  system ${c.cpuSystemMs.toFixed(0).padStart(7)}`);
   }
+  lines.push('replicas at the end:');
+  for (const s of [...run.replicas.values()].sort((a, b) => a.id - b.id)) {
+    const held = s.heldState === undefined ? '' : `  held state ${s.heldState}`;
+    const where = s.removed ? `removed (knows configuration ${s.epoch}: ${s.members.join(', ')})` : `configuration ${s.epoch}: members ${s.members.join(', ')}`;
+    lines.push(`  replica ${s.id}  rss ${megabytes(s.rssBytes)} MB${held}  ${where}`);
+  }
+  if (run.crashed.length > 0) lines.push(`killed: ${run.crashed.map((p) => `replica ${p}`).join(', ')}`);
   if (checks !== undefined) lines.push(checks.length === 0 ? 'checks: execution orders agree, history linearizable' : `checks FAILED:\n  ${checks.join('\n  ')}`);
   return lines.join('\n');
 }

@@ -73,7 +73,12 @@ export interface ClientReport {
   /** CPU ms (user + system) and sleeps the process had spent when `go` came: start-up, not the run. */
   readonly cpuMsAtGo: number;
   readonly sleepsAtGo: number;
+  /** Commands completed in each second since `go` (index 0: the first second). */
+  readonly completedPerSecond: readonly number[];
 }
+
+/** Limit on the seconds `completedPerSecond` counts (a day). */
+const SECONDS_COUNTED_MAX = 86_400;
 
 interface Outstanding {
   readonly command: Command;
@@ -115,6 +120,8 @@ export class ClientGroup {
   private finish: ((report: ClientReport) => void) | undefined;
   private cpuMsAtGo = 0;
   private sleepsAtGo = 0;
+  private goMs = 0;
+  private readonly completedPerSecond: number[] = [];
 
   constructor(
     private readonly spec: ClientGroupSpec,
@@ -152,6 +159,7 @@ export class ClientGroup {
       this.finish = resolve;
       this.issuing = true;
       const start = nowMs();
+      this.goMs = start;
       if (this.spec.durationMs !== null) this.timers.push(setTimeout(() => this.stopIssuing(), this.spec.durationMs));
       this.timers.push(setInterval(() => this.checkTimeouts(), Math.max(5, Math.min(100, this.spec.timeoutMs / 4))));
       for (const client of this.clients) {
@@ -296,6 +304,9 @@ export class ClientGroup {
     const now = nowMs();
     const completeWallMs = wallMs();
     this.completed++;
+    const second = Math.min(SECONDS_COUNTED_MAX - 1, Math.floor((now - this.goMs) / 1000));
+    while (this.completedPerSecond.length <= second) this.completedPerSecond.push(0);
+    this.completedPerSecond[second]!++;
     this.lastReplyMs = Math.max(this.lastReplyMs, completeWallMs);
     this.latencyUs[client.region]!.push(Math.round((now - outstanding.invokeMs) * 1000));
     this.history?.push({
@@ -347,6 +358,7 @@ export class ClientGroup {
       cpuSystemMs: cpu.system / 1000,
       cpuMsAtGo: this.cpuMsAtGo,
       sleepsAtGo: this.sleepsAtGo,
+      completedPerSecond: this.completedPerSecond,
     });
   }
 }

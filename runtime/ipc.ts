@@ -4,13 +4,14 @@
  * its launcher.
  */
 import type { ClientReport } from './client-host.js';
-import type { ReplicaStats } from './replica-host.js';
+import type { ReplicaSample, ReplicaStats } from './replica-host.js';
 
 /** Launcher → replica. */
 export type ToReplica =
   | { readonly t: 'peers'; readonly addresses: ReadonlyArray<{ id: number; host: string; port: number }>; readonly timeoutMs: number }
   | { readonly t: 'start' }
   | { readonly t: 'stats' }
+  | { readonly t: 'sample' }
   | { readonly t: 'stop' };
 
 /** Replica → launcher. */
@@ -18,6 +19,7 @@ export type FromReplica =
   | { readonly t: 'listening'; readonly port: number }
   | { readonly t: 'connected' }
   | { readonly t: 'stats'; readonly stats: ReplicaStats }
+  | { readonly t: 'sample'; readonly sample: ReplicaSample }
   | { readonly t: 'error'; readonly message: string };
 
 /** Launcher → client process. */

@@ -26,7 +26,22 @@ import type { Cluster, ClusterEntry } from './cluster.js';
 import { FAILURE_DETECTOR_DEFAULTS, type FailureDetectorOptions } from './failure-detector.js';
 import type { FromClient, FromReplica, ToClient, ToReplica } from './ipc.js';
 import { runtimeEntry } from './paths.js';
-import type { ReplicaSpec, ReplicaStats } from './replica-host.js';
+import type { ReplicaSample, ReplicaSpec, ReplicaStats } from './replica-host.js';
+
+/**
+ * How long a replica's failure detector must suspect a peer, without a break, before the replica
+ * proposes removing it from the configuration. Five detector timeouts: a replica that is only slow
+ * or briefly cut off is suspected, then heard again (its timeout doubles), long before this.
+ */
+export const REMOVE_AFTER_MS_DEFAULT = 5000;
+
+/** Every replica's cheap figures at one moment of a run (`sampleEveryMs`). */
+export interface RunSample {
+  /** Milliseconds since the clients were told to go. */
+  readonly atMs: number;
+  /** The replicas that answered (a killed one does not). */
+  readonly replicas: readonly ReplicaSample[];
+}
 
 export interface RuntimeOptions {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,6 +68,15 @@ export interface RuntimeOptions {
   readonly clientTimeoutMs?: number;
   readonly graceMs?: number;
   readonly frameBytesMax?: number;
+  /**
+   * Replicas propose removing a peer suspected this long (default {@link REMOVE_AFTER_MS_DEFAULT};
+   * null: never on their own, only on an admin's request).
+   */
+  readonly removeAfterMs?: number | null;
+  /** Sample every replica's RSS, held state and configuration this often after `go` (RuntimeResult.samples). */
+  readonly sampleEveryMs?: number;
+  /** The clients stop issuing when this resolves, if before `durationMs` (tests stop a run on an event). */
+  readonly stopClients?: Promise<void>;
   /** `kill -9` these replicas this long after the clients start. */
   readonly crashes?: ReadonlyArray<{ readonly process: ProcessId; readonly afterMs: number }>;
   /** Every log line of every child (default: copied to this process's stderr). */
@@ -65,6 +89,8 @@ export interface RuntimeOptions {
    * not started here, dialled at their fixed address; their figures are not in the result.
    */
   readonly remote?: readonly ProcessId[];
+  /** Told every replica's address once they listen (ephemeral ports are only known then). */
+  readonly onAddresses?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => void;
   /** Awaited once every replica is up, before the clients start (tests poke the cluster here). */
   readonly beforeClients?: (addresses: ReadonlyArray<{ id: ProcessId; host: string; port: number }>) => Promise<void>;
   /** Ask the replicas for their stats just before `go` too (RuntimeResult.replicasAtGo; calibration uses it). */
@@ -97,6 +123,10 @@ export interface RuntimeResult {
   /** When each crash was injected, on the clients' history clock (epoch ms: `performance.timeOrigin + now()`). */
   readonly crashedAtMs: ReadonlyMap<ProcessId, number>;
   readonly retries: number;
+  /** Commands completed in each second since `go`, over every client. */
+  readonly completedPerSecond: readonly number[];
+  /** With `sampleEveryMs`: the replicas' figures over the run. */
+  readonly samples: readonly RunSample[];
   /** Commands never answered. */
   readonly pending: ClientReport['pending'];
   readonly childPids: readonly number[];
@@ -211,7 +241,7 @@ const NS_PER_MS = 1_000_000;
 
 /** What replica `entry` of a run needs to start (also used by `orrery run --serve`). */
 export function replicaSpec(
-  options: Pick<RuntimeOptions, 'protocol' | 'config' | 'cluster' | 'planet' | 'workerShards' | 'failureDetector' | 'recordExecutions' | 'frameBytesMax'>,
+  options: Pick<RuntimeOptions, 'protocol' | 'config' | 'cluster' | 'planet' | 'workerShards' | 'failureDetector' | 'recordExecutions' | 'frameBytesMax' | 'removeAfterMs'>,
   entry: ClusterEntry,
 ): ReplicaSpec {
   const { cluster, planet } = options;
@@ -229,6 +259,7 @@ export function replicaSpec(
     failureDetector: options.failureDetector ?? FAILURE_DETECTOR_DEFAULTS,
     recordExecutions: options.recordExecutions ?? false,
     frameBytesMax: options.frameBytesMax ?? FRAME_BYTES_MAX_DEFAULT,
+    ...(options.removeAfterMs === null ? {} : { removeAfterMs: options.removeAfterMs ?? REMOVE_AFTER_MS_DEFAULT }),
   };
 }
 
@@ -252,6 +283,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
   const crashed: ProcessId[] = [];
   const crashedAtMs = new Map<ProcessId, number>();
   const crashTimers: NodeJS.Timeout[] = [];
+  const samples: RunSample[] = [];
   const track = (c: Child) => {
     started.push(c);
     if (c.child.pid !== undefined) childPids.push(c.child.pid);
@@ -277,6 +309,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     }
     const portOf = new Map(replicas.map((r, i) => [Number(r.name.slice('replica '.length)), ports[i]!.port]));
     const addresses = cluster.map((entry) => ({ id: entry.id, host: entry.host, port: portOf.get(entry.id) ?? entry.port }));
+    options.onAddresses?.(addresses);
     // Replicas on other machines may take a while to come up: wait for them longer.
     const connectMs = remote.size > 0 ? Math.max(timeoutMs, 120_000) : timeoutMs;
     const connected = replicas.map((r) => awaitMessage(r, 'connected', connectMs + 1000));
@@ -319,6 +352,24 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     );
     const atGo = options.statsAtGo === true ? await statsOf(replicas, timeoutMs) : undefined;
     for (const g of groups) g.child.send({ t: 'go' } satisfies ToClient);
+    const goMs = performance.now();
+    void options.stopClients?.then(() => {
+      for (const g of groups) if (g.alive && g.child.connected) g.child.send({ t: 'stop' } satisfies ToClient);
+    });
+    if (options.sampleEveryMs !== undefined) {
+      let sampling = false;
+      crashTimers.push(
+        setInterval(() => {
+          if (sampling) return;
+          sampling = true;
+          const atMs = performance.now() - goMs;
+          void samplesOf(replicas, timeoutMs).then((replicaSamples) => {
+            samples.push({ atMs, replicas: replicaSamples });
+            sampling = false;
+          });
+        }, options.sampleEveryMs),
+      );
+    }
     for (const crash of options.crashes ?? []) {
       crashTimers.push(
         setTimeout(() => {
@@ -332,6 +383,7 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     }
     const clients = (await reportsPromise).map((m) => m.report);
     for (const timer of crashTimers) clearTimeout(timer);
+    crashTimers.length = 0;
 
     // Let the live replicas finish executing what was answered, then gather their stats.
     let expected = 0;
@@ -339,21 +391,25 @@ export async function runCluster(options: RuntimeOptions): Promise<RuntimeResult
     const stats = await settle(replicas, expected, options.graceMs ?? 3000, timeoutMs);
     for (const g of groups) await stopChild(g, { t: 'stop' });
     for (const r of replicas) await stopChild(r, { t: 'stop' });
-    return buildResult(options, clients, stats, atGo, crashed, crashedAtMs, childPids);
+    return buildResult(options, clients, stats, atGo, crashed, crashedAtMs, childPids, samples);
   } finally {
     for (const timer of crashTimers) clearTimeout(timer);
     await Promise.all(started.map((c) => stopChild(c, undefined)));
   }
 }
 
-/** Polls the live replicas until each executed at least `expected` partial results and the counts stop moving. */
+/**
+ * Polls the live replicas until each executed at least `expected` partial results and the counts stop
+ * moving. A replica the configuration removed stopped executing: it is not waited for.
+ */
 async function settle(replicas: readonly Child[], expected: number, waitMs: number, timeoutMs: number): Promise<Map<ProcessId, ReplicaStats>> {
   const deadline = Date.now() + waitMs;
   let previous = '';
   for (;;) {
     const stats = await statsOf(replicas, timeoutMs);
-    const counts = [...stats.values()].map((s) => s.executed).join(',');
-    const done = [...stats.values()].every((s) => s.executed >= expected) && counts === previous;
+    const serving = [...stats.values()].filter((s) => !s.removed);
+    const counts = serving.map((s) => s.executed).join(',');
+    const done = serving.every((s) => s.executed >= expected) && counts === previous;
     if (done || Date.now() > deadline) return stats;
     previous = counts;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -375,6 +431,21 @@ async function statsOf(replicas: readonly Child[], timeoutMs: number): Promise<M
   return stats;
 }
 
+/** The samples of every live replica that answers, ascending by id. */
+async function samplesOf(replicas: readonly Child[], timeoutMs: number): Promise<ReplicaSample[]> {
+  const alive = replicas.filter((r) => r.alive && r.child.connected);
+  const answers = await Promise.allSettled(
+    alive.map((r) => {
+      const answer = awaitMessage<Extract<FromReplica, { t: 'sample' }>>(r, 'sample', timeoutMs);
+      r.child.send({ t: 'sample' } satisfies ToReplica);
+      return answer;
+    }),
+  );
+  const out: ReplicaSample[] = [];
+  for (const answer of answers) if (answer.status === 'fulfilled') out.push(answer.value.sample);
+  return out.sort((a, b) => a.id - b.id);
+}
+
 function buildResult(
   options: RuntimeOptions,
   clients: readonly ClientReport[],
@@ -383,6 +454,7 @@ function buildResult(
   crashed: ProcessId[],
   crashedAtMs: ReadonlyMap<ProcessId, number>,
   childPids: number[],
+  samples: readonly RunSample[],
 ): RuntimeResult {
   const latencyNs = new Histogram();
   const latencyNsByRegion = new Map<string, Histogram>();
@@ -390,6 +462,7 @@ function buildResult(
   let completed = 0;
   let submitted = 0;
   let retries = 0;
+  const completedPerSecond: number[] = [];
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   const history: HistoryEntry[] | undefined = options.recordHistory ? [] : undefined;
@@ -398,6 +471,7 @@ function buildResult(
     completed += c.completed;
     submitted += c.submitted;
     retries += c.retries;
+    c.completedPerSecond.forEach((count, second) => (completedPerSecond[second] = (completedPerSecond[second] ?? 0) + count));
     if (c.completed > 0) {
       first = Math.min(first, c.firstInvokeMs);
       last = Math.max(last, c.lastReplyMs);
@@ -468,6 +542,8 @@ function buildResult(
     crashed,
     crashedAtMs,
     retries,
+    completedPerSecond: Array.from(completedPerSecond, (count) => count ?? 0),
+    samples,
     pending,
     childPids,
   };

@@ -15,11 +15,19 @@
  *   or, when some keys have not run here yet, as soon as they do.
  * - While any peer link is blocked by back-pressure, client sockets are paused: new work waits
  *   instead of piling up in memory.
+ * - The membership service (core/membership.ts) always runs: its messages travel with the protocol's,
+ *   its timer with the protocol timers (`Replica.timers`). With `removeAfterMs`, a peer the failure
+ *   detector has suspected that long is proposed for removal. An `admin` connection (`orrery admin`)
+ *   asks for a removal or for the configuration. A replica that learns it was removed logs one line
+ *   and stops serving: its timers stop, its client connections close (the clients re-submit to the
+ *   next live replica) and new clients are turned away; it still answers admin status and its
+ *   launcher's IPC.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { Command } from '../core/command.js';
 import type { Config } from '../core/config.js';
 import { riflClient, type ProcessId, type Rifl } from '../core/ids.js';
+import type { Configuration } from '../core/membership.js';
 import { Replica, type ReplicaOutput } from '../core/replica.js';
 import type { ExecutionResult, Executor, Message, ProtocolDefinition } from '../core/process.js';
 import { sortByDistance } from '../core/quorum.js';
@@ -27,8 +35,9 @@ import { protocolByName } from '../protocols/index.js';
 import type { Cluster } from './cluster.js';
 import { ExecutorPool } from './executor-pool.js';
 import { shardCodecFor } from './shard-channel.js';
+import { FifoMap } from './fifo-map.js';
 import { FailureDetector, type FailureDetectorOptions, type SuspicionEvent } from './failure-detector.js';
-import { frameCheck, plainMessageCheck, protocolMessageCheck, type WireFrame } from './schema.js';
+import { frameCheck, membershipMessageCheck, peerMessageCheck, plainMessageCheck, protocolMessageCheck, type AdminAnswer, type AdminRequest, type WireFrame } from './schema.js';
 import { BatchWriter, nowMs, readFrames, type Log } from './transport.js';
 
 /** Everything a replica process needs to start. Plain data: it crosses argv/IPC as JSON. */
@@ -47,6 +56,26 @@ export interface ReplicaSpec {
   /** Keep every (rifl, key) this process executes, for the order checkers (tests, short runs). */
   readonly recordExecutions: boolean;
   readonly frameBytesMax: number;
+  /**
+   * Propose the removal of a peer the failure detector has suspected without a break for this long
+   * (absent: only an admin's request removes).
+   */
+  readonly removeAfterMs?: number;
+}
+
+/** A replica's figures that are cheap to take, for sampling during a run (`orrery run --timeline`). */
+export interface ReplicaSample {
+  readonly id: ProcessId;
+  /** Resident set size of the whole process. */
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** Per-command state entries the protocol holds (`Process.heldState`), when it reports them. */
+  readonly heldState: number | undefined;
+  readonly executed: number;
+  readonly epoch: number;
+  readonly members: readonly ProcessId[];
+  /** True once this replica learned that the configuration removed it. */
+  readonly removed: boolean;
 }
 
 /** What a replica reports at the end of a run. */
@@ -73,6 +102,22 @@ export interface ReplicaStats {
   readonly slowPath: number;
   readonly pendingCommands: number;
   readonly commandsSubmitted: number;
+  readonly rssBytes: number;
+  readonly heldState: number | undefined;
+  /** The configuration this replica is at. */
+  readonly epoch: number;
+  readonly members: readonly ProcessId[];
+  readonly removed: boolean;
+  /** Protocol messages refused because their sender had been removed. */
+  readonly refusedFromNonMembers: number;
+}
+
+/** Limit on admin connections waiting for a removal to be decided. */
+const ADMIN_WAITERS_MAX = 64;
+
+interface AdminWaiter {
+  readonly process: ProcessId;
+  readonly writer: BatchWriter;
 }
 
 /** Limit on executed rifls whose results are kept to answer client retries (and on retries waiting). */
@@ -96,8 +141,8 @@ export class ReplicaHost {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly detector: FailureDetector;
   private readonly suspicions: SuspicionEvent[] = [];
-  private readonly retryCache = new Map<Rifl, ExecutionResult[]>();
-  private readonly retryWaiters = new Map<Rifl, RetryWaiter>();
+  private readonly retryCache = new FifoMap<Rifl, ExecutionResult[]>(RETRY_CACHE_MAX);
+  private readonly retryWaiters = new FifoMap<Rifl, RetryWaiter>(RETRY_CACHE_MAX);
   private readonly messagesByType = new Map<string, number>();
   private readonly executions: Array<readonly [Rifl, string]> | undefined;
   private readonly frameCheck;
@@ -108,6 +153,8 @@ export class ReplicaHost {
   private commandsSubmitted = 0;
   private running = false;
   private stopped = false;
+  private readonly adminWaiters = new Set<AdminWaiter>();
+  private stoppedServing = false;
 
   constructor(
     private readonly spec: ReplicaSpec,
@@ -144,6 +191,9 @@ export class ReplicaHost {
       executors,
       ...(shardOf === undefined ? {} : { shardOf }),
       onExecuted: (result) => this.onExecuted(result),
+      // Retries of an instance that did not decide wait as long as a protocol's recovery does.
+      membership: { n: config.n, f: config.f, retryMs: config.recoveryTimeoutMs, ...(spec.removeAfterMs === undefined ? {} : { removeAfterMs: spec.removeAfterMs }) },
+      onReconfigure: (configuration) => this.onReconfigure(configuration),
     });
     const ids = spec.cluster.map((entry) => entry.id);
     process.discover(sortByDistance(id, ids, (to) => spec.distanceTo[to - 1]!));
@@ -152,7 +202,7 @@ export class ReplicaHost {
       log(`no message schemas for ${spec.protocol} in runtime/schema.ts: peer messages are checked structurally only`);
       messageCheck = plainMessageCheck;
     }
-    this.frameCheck = frameCheck(messageCheck, config.n);
+    this.frameCheck = frameCheck(peerMessageCheck(messageCheck, membershipMessageCheck(config.n, config.f)), config.n);
     this.detector = new FailureDetector(
       ids.filter((p) => p !== id),
       nowMs(),
@@ -185,7 +235,8 @@ export class ReplicaHost {
     if (this.running) return;
     this.running = true;
     this.detector.reset(nowMs());
-    for (const spec of this.replica.process.timers) {
+    if (this.removed) return;
+    for (const spec of this.replica.timers) {
       this.timers.push(
         setInterval(() => {
           this.replica.onTimer(spec.timer, nowMs());
@@ -233,7 +284,35 @@ export class ReplicaHost {
       slowPath: metrics.slowPath,
       pendingCommands: this.replica.pendingCount,
       commandsSubmitted: this.commandsSubmitted,
+      rssBytes: process.memoryUsage.rss(),
+      heldState: this.replica.process.heldState?.(),
+      epoch: this.membership.epoch,
+      members: this.membership.members,
+      removed: this.removed,
+      refusedFromNonMembers: this.replica.refusedFromNonMembers,
     };
+  }
+
+  /** The figures {@link ReplicaSample} lists, cheap enough to take every second. */
+  sample(): ReplicaSample {
+    return {
+      id: this.spec.id,
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      heldState: this.replica.process.heldState?.(),
+      executed: this.executed,
+      epoch: this.membership.epoch,
+      members: this.membership.members,
+      removed: this.removed,
+    };
+  }
+
+  private get membership() {
+    return this.replica.membership!;
+  }
+
+  private get removed(): boolean {
+    return this.membership.removedSelf;
   }
 
   /** Closes everything; the process may exit afterwards. */
@@ -328,7 +407,7 @@ export class ReplicaHost {
     }
     socket.setNoDelay(true);
     this.sockets.add(socket);
-    let role: 'peer' | 'client' | undefined;
+    let role: 'peer' | 'client' | 'admin' | undefined;
     let remoteId = 0;
     let writer: BatchWriter | undefined;
     const describe = () => (role === undefined ? `${socket.remoteAddress}:${socket.remotePort}` : `${role} ${remoteId}`);
@@ -345,7 +424,13 @@ export class ReplicaHost {
           role = frame.role;
           remoteId = frame.id;
           if (role === 'peer' && remoteId === this.spec.id) return `a peer claims this process's own id ${remoteId}`;
+          if (role === 'admin') {
+            writer = new BatchWriter({ socket, kind: 'answer', field: 'answers', describe, log: this.log, frameBytesMax: this.spec.frameBytesMax });
+            return undefined;
+          }
           if (role === 'client') {
+            // Turned away: the client re-submits to its next live process.
+            if (this.removed) return 'this replica was removed from the configuration and serves no clients';
             this.clientSockets.add(socket);
             writer = new BatchWriter({ socket, kind: 'reply', field: 'replies', describe, log: this.log, frameBytesMax: this.spec.frameBytesMax });
             if (this.blockedLinks > 0) socket.pause();
@@ -353,12 +438,14 @@ export class ReplicaHost {
           return undefined;
         }
         if (role === 'peer') return this.onPeerFrame(remoteId, frame);
+        if (role === 'admin') return this.onAdminFrame(writer!, frame);
         return this.onClientFrame(writer!, frame);
       },
       onClose: () => {
         this.sockets.delete(socket);
         this.clientSockets.delete(socket);
         this.refused += reader.refused();
+        for (const waiter of this.adminWaiters) if (waiter.writer === writer) this.adminWaiters.delete(waiter);
         writer?.close();
       },
     });
@@ -377,6 +464,59 @@ export class ReplicaHost {
       this.flush(this.replica.drain());
     }
     return undefined;
+  }
+
+  /** An operator's request: the configuration now, or a removal answered once it is decided. */
+  private onAdminFrame(writer: BatchWriter, frame: WireFrame): string | undefined {
+    if (frame.k !== 'admin') return `an admin may send admin frames, not '${frame.k}'`;
+    const request: AdminRequest = frame.request;
+    if (request.op === 'status') {
+      writer.sendFrame({ k: 'answer', answer: this.configurationAnswer() });
+      return undefined;
+    }
+    const refuse = (reason: string) => {
+      this.log(`refused an admin's request to remove process ${request.process}: ${reason}`);
+      writer.sendFrame({ k: 'answer', answer: { ok: false, id: this.spec.id, reason, removed: this.removed } satisfies AdminAnswer });
+      return undefined;
+    };
+    if (this.removed) return refuse(`replica ${this.spec.id} was removed from the configuration (epoch ${this.membership.epoch}); ask a member`);
+    if (this.adminWaiters.size >= ADMIN_WAITERS_MAX) return refuse(`${ADMIN_WAITERS_MAX} admin requests are already waiting, the limit ADMIN_WAITERS_MAX`);
+    const refusal = this.replica.requestRemoval(request.process, nowMs());
+    if (refusal !== undefined) return refuse(refusal);
+    this.log(`an admin asks for the removal of process ${request.process}; proposing it`);
+    this.adminWaiters.add({ process: request.process, writer });
+    this.flush(this.replica.drain());
+    this.answerAdminWaiters();
+    return undefined;
+  }
+
+  private configurationAnswer(): AdminAnswer {
+    return { ok: true, id: this.spec.id, epoch: this.membership.epoch, members: this.membership.members, removed: this.removed };
+  }
+
+  /** Answers every admin whose process has left the configuration. */
+  private answerAdminWaiters(): void {
+    for (const waiter of this.adminWaiters) {
+      if (this.membership.isMember(waiter.process)) continue;
+      this.adminWaiters.delete(waiter);
+      waiter.writer.sendFrame({ k: 'answer', answer: this.configurationAnswer() });
+    }
+  }
+
+  /** A configuration was decided (the Replica hands it to the process after this). */
+  private onReconfigure(configuration: Configuration): void {
+    const self = this.spec.id;
+    const members = configuration.members;
+    this.log(`configuration ${configuration.epoch}: members ${members.join(', ')}`);
+    // Answered once the host's outputs are taken, so that the answer leaves after the decision.
+    setImmediate(() => this.answerAdminWaiters());
+    if (members.includes(self) || this.stoppedServing) return;
+    this.stoppedServing = true;
+    this.log(`removed from the configuration at epoch ${configuration.epoch}: stops serving; its clients go to the other replicas`);
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.length = 0;
+    for (const socket of this.clientSockets) socket.destroy();
+    this.clientSockets.clear();
   }
 
   private onClientFrame(writer: BatchWriter, frame: WireFrame): string | undefined {
@@ -402,7 +542,6 @@ export class ReplicaHost {
       writer.send({ rifl: command.rifl, results: cached });
       return true;
     }
-    if (this.retryWaiters.size >= RETRY_CACHE_MAX) this.retryWaiters.delete(this.retryWaiters.keys().next().value!);
     this.retryWaiters.set(command.rifl, { keys, results: [...cached], writer });
     return false;
   }
@@ -412,7 +551,6 @@ export class ReplicaHost {
     this.executions?.push([result.rifl, result.key]);
     let cached = this.retryCache.get(result.rifl);
     if (cached === undefined) {
-      if (this.retryCache.size >= RETRY_CACHE_MAX) this.retryCache.delete(this.retryCache.keys().next().value!);
       this.retryCache.set(result.rifl, (cached = []));
     }
     cached.push(result);

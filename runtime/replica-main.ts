@@ -1,7 +1,7 @@
 /**
  * Entry point of a replica process started by the launcher with an IPC channel:
  * `node dist/runtime/replica-main.js '<ReplicaSpec as JSON>'`. It listens, reports its port, dials
- * the addresses the launcher sends, starts when told, answers `stats`, and exits on `stop`, SIGTERM
+ * the addresses the launcher sends, starts when told, answers `stats` and `sample`, and exits on `stop`, SIGTERM
  * or when its launcher goes away. (A replica on another machine runs under `orrery run --serve`.)
  */
 import { ReplicaHost, type ReplicaSpec } from './replica-host.js';
@@ -48,6 +48,9 @@ process.on('message', (raw) => {
       break;
     case 'stats':
       send({ t: 'stats', stats: host.stats() });
+      break;
+    case 'sample':
+      send({ t: 'sample', sample: host.sample() });
       break;
     case 'stop':
       void host.stop().then(() => process.exit(0));

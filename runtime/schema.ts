@@ -7,6 +7,7 @@
  * path (`msgs[3].cmd.keys[0].ops`). Checks are closures built once per process.
  */
 import { MAX_PROCESSES } from '../core/config.js';
+import { invalidMembers, isMembershipMessage } from '../core/membership.js';
 
 /** Null when `value` fits, else what is wrong at `path`. */
 export type Check = (value: unknown, path: string) => string | null;
@@ -67,6 +68,8 @@ export function tagged(field: string, variants: Record<string, Check>, what: str
   };
 }
 
+const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path}: expected a boolean`);
+
 /** Keys per command, as the workload allows. */
 const KEYS_PER_COMMAND_MAX = 64;
 const OPS_PER_KEY_MAX = 1024;
@@ -105,33 +108,72 @@ const resultCheck = object({ rifl: int(1), key: str(KEY_LENGTH_MAX), results: ar
 /** Items per batch frame (messages, commands or replies). */
 export const BATCH_ITEMS_MAX = 1_000_000;
 
+/** An operator's request to a replica (`orrery admin`): remove process `process`, or report the configuration. */
+export type AdminRequest = { readonly op: 'remove'; readonly process: number } | { readonly op: 'status' };
+
+/**
+ * A replica's answer to an admin request: the configuration it is at (after the removal, for a
+ * `remove` that succeeded), or why it refused.
+ */
+export type AdminAnswer =
+  | { readonly ok: true; readonly id: number; readonly epoch: number; readonly members: readonly number[]; readonly removed: boolean }
+  | { readonly ok: false; readonly id: number; readonly reason: string; readonly removed: boolean };
+
 /**
  * The frames of the runtime protocol, tagged by `k`:
- * - `hello`: first frame on every connection, naming a peer process or a client;
+ * - `hello`: first frame on every connection, naming a peer process, a client, or an admin (an
+ *   operator's tool, `orrery admin`; its id is only a label);
  * - `msgs`: protocol messages from the peer named in hello, in send order;
  * - `hb`: a heartbeat from that peer;
  * - `submit`: client commands (`retry` when the client sent the same rifl elsewhere before);
- * - `reply`: replies to a client.
+ * - `reply`: replies to a client;
+ * - `admin`: an admin's request; `answer`: the replica's answer to it.
  */
 export type WireFrame =
   | { readonly k: 'hello'; readonly role: 'peer'; readonly id: number }
   | { readonly k: 'hello'; readonly role: 'client'; readonly id: number }
+  | { readonly k: 'hello'; readonly role: 'admin'; readonly id: number }
   | { readonly k: 'msgs'; readonly msgs: readonly unknown[] }
   | { readonly k: 'hb' }
   | { readonly k: 'submit'; readonly cmds: readonly { readonly cmd: unknown; readonly retry: boolean }[] }
-  | { readonly k: 'reply'; readonly replies: readonly { readonly rifl: number; readonly results: readonly unknown[] }[] };
+  | { readonly k: 'reply'; readonly replies: readonly { readonly rifl: number; readonly results: readonly unknown[] }[] }
+  | { readonly k: 'admin'; readonly request: AdminRequest }
+  | { readonly k: 'answer'; readonly answer: AdminAnswer };
+
+/** Length limit on a refusal reason an admin answer carries. */
+const REASON_LENGTH_MAX = 1024;
 
 /** The checks a replica applies to the frames it receives; `message` depends on the protocol. */
 export function frameCheck(message: Check, n: number): Check {
+  const memberList = array(int(1, MAX_PROCESSES), MAX_PROCESSES);
   return tagged(
     'k',
     {
       hello: (v, path) =>
-        tagged('role', { peer: object({ k: literal('hello'), role: literal('peer'), id: int(1, n) }), client: object({ k: literal('hello'), role: literal('client'), id: int(1, 0x1f_ffff) }) }, 'role')(v, path),
+        tagged(
+          'role',
+          {
+            peer: object({ k: literal('hello'), role: literal('peer'), id: int(1, n) }),
+            client: object({ k: literal('hello'), role: literal('client'), id: int(1, 0x1f_ffff) }),
+            admin: object({ k: literal('hello'), role: literal('admin'), id: int(0, 0x1f_ffff) }),
+          },
+          'role',
+        )(v, path),
       msgs: object({ k: literal('msgs'), msgs: array(message, BATCH_ITEMS_MAX) }),
       hb: object({ k: literal('hb') }),
       submit: object({ k: literal('submit'), cmds: array(object({ cmd: commandCheck, retry: (v, p) => (typeof v === 'boolean' ? null : `${p}: expected a boolean`) }), BATCH_ITEMS_MAX) }),
       reply: object({ k: literal('reply'), replies: array(object({ rifl: int(1), results: array(resultCheck, KEYS_PER_COMMAND_MAX) }), BATCH_ITEMS_MAX) }),
+      admin: object({
+        k: literal('admin'),
+        request: tagged('op', { remove: object({ op: literal('remove'), process: int(1, MAX_PROCESSES) }), status: object({ op: literal('status') }) }, 'admin operation'),
+      }),
+      answer: object({
+        k: literal('answer'),
+        answer: (v, path) =>
+          isObject(v) && v['ok'] === false
+            ? object({ ok: literal(false), id: int(1, MAX_PROCESSES), reason: str(REASON_LENGTH_MAX), removed: bool })(v, path)
+            : object({ ok: literal(true), id: int(1, MAX_PROCESSES), epoch: int(0), members: memberList, removed: bool })(v, path),
+      }),
     },
     'frame kind',
   );
@@ -165,7 +207,6 @@ export function oneOf(...values: readonly string[]): Check {
   return (v, path) => (typeof v === 'string' && values.includes(v) ? null : `${path}: expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
 }
 
-const bool: Check = (v, path) => (typeof v === 'boolean' ? null : `${path}: expected a boolean`);
 
 /** The protocols {@link protocolMessageCheck} has exact schemas for. */
 export const PROTOCOLS_WITH_SCHEMAS = ['fpaxos', 'tempo', 'atlas', 'epaxos'] as const;
@@ -295,4 +336,35 @@ export function protocolMessageCheck(protocol: string, n: number): Check | undef
     default:
       return undefined;
   }
+}
+
+/**
+ * The membership service's messages (core/membership.ts), the same for every protocol: epochs are
+ * integers ≥ 0, ballots ≥ 1, member lists ascending distinct ids 1..n, n − f to n of them
+ * (`invalidMembers`, the service's own rule).
+ */
+export function membershipMessageCheck(n: number, f: number): Check {
+  const epoch = int(0);
+  const ballot = int(1);
+  const members: Check = (v, path) => {
+    const problem = invalidMembers(v, n, f);
+    return problem === undefined ? null : `${path}: ${problem}`;
+  };
+  return tagged(
+    'type',
+    {
+      MConfigPrepare: object({ type: literal('MConfigPrepare'), epoch, ballot }),
+      MConfigPromise: object({ type: literal('MConfigPromise'), epoch, ballot, abal: int(0), aval: nullable(members) }),
+      MConfigAccept: object({ type: literal('MConfigAccept'), epoch, ballot, members }),
+      MConfigAccepted: object({ type: literal('MConfigAccepted'), epoch, ballot }),
+      MConfigDecided: object({ type: literal('MConfigDecided'), epoch, members }),
+      MConfigStatus: object({ type: literal('MConfigStatus'), epoch }),
+    },
+    'membership message type',
+  );
+}
+
+/** What a replica accepts from a peer: the membership service's messages, else the protocol's. */
+export function peerMessageCheck(protocol: Check, membership: Check): Check {
+  return (v, path) => (isObject(v) && typeof v['type'] === 'string' && isMembershipMessage(v as { type: string }) ? membership(v, path) : protocol(v, path));
 }
