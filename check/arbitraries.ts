@@ -21,8 +21,18 @@ import type { FaultTolerance } from '../core/process.js';
 import type { Crash, FaultSchedule, MessageFault, Partition, Removal, SlowLink } from '../sim/faults.js';
 import type { CheckCase } from './case.js';
 
-/** Faults start and end within this much simulated time. */
+/**
+ * Faults start and end within this much simulated time; a case may stretch every fault time by
+ * {@link WINDOW_SCALES} (up to 20 s of faults).
+ */
 export const FAULT_WINDOW_MS = 4000;
+export const WINDOW_SCALES = [1, 1, 2, 5] as const;
+/** Recovery timeouts a case draws from (ms), from below a WAN round trip to well above. */
+export const RECOVERY_TIMEOUTS_MS = [50, 100, 200, 500, 500, 1000, 2000, 5000] as const;
+/** Client timeouts a case draws from (ms), independently of the recovery timeout (so also below it). */
+export const CLIENT_TIMEOUTS_MS = [100, 300, 500, 1000, 2000, 2000, 5000, 10_000] as const;
+/** Garbage-collection periods a case draws from (ms). */
+export const GC_INTERVALS_MS = [10, 50, 50, 200, 1000] as const;
 /** The regions processes are placed in (any n of them, in any order). */
 export const CHECK_REGIONS = [
   'us-east1',
@@ -36,7 +46,6 @@ export const CHECK_REGIONS = [
 ] as const;
 /** Largest n the configurations use; raw process ids range over 1..MAX_N and are folded onto 1..n. */
 const MAX_N = 7;
-const CLIENT_TIMEOUT_MS = 2000;
 
 /** What the generated schedules may contain. */
 export interface ScheduleKinds {
@@ -112,7 +121,7 @@ const fold = (p: number, n: number) => ((p - 1) % n) + 1;
 const until = (w: { fromMs: number; lengthMs: number }) => Math.min(FAULT_WINDOW_MS, w.fromMs + w.lengthMs);
 
 /** Maps raw material onto a valid schedule for n processes and f tolerated crashes. */
-function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKinds): FaultSchedule {
+function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKinds, clientTimeoutMs: number): FaultSchedule {
   const crashes: Crash[] = [];
   for (const crash of raw.crashes) {
     const process = fold(crash.process, n);
@@ -167,7 +176,7 @@ function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKin
     ...(slowLinks.length > 0 ? { slowLinks } : {}),
     ...(removals.length > 0 ? { removals } : {}),
     ...(raw.removeAfterMs === null ? {} : { removeAfterMs: raw.removeAfterMs }),
-    ...(kinds.crashes ? { clientTimeoutMs: CLIENT_TIMEOUT_MS } : {}),
+    ...(kinds.crashes ? { clientTimeoutMs } : {}),
   };
 }
 
@@ -178,24 +187,37 @@ export interface CaseArbitraryOptions {
   readonly faults?: FaultSchedule;
 }
 
-/** Check cases for one protocol: configuration, workload and schedule. */
+/**
+ * Check cases for one protocol: configuration, workload and schedule. Swarm testing: every knob is
+ * drawn per case from a wide range (n weighted toward 5 and 7, f toward 2 and more, recovery and
+ * client timeouts independently — so the client timeout is often below the recovery timeout —, the
+ * failure detector on or off and its delay, the garbage-collection period, conflicts, keys per
+ * command 1–3, reads, short and long workloads, fault windows of 4 to 20 s), so that each run
+ * explores a different corner instead of every run the same average one.
+ */
 export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<CheckCase> {
   const minN = options.faults === undefined ? 3 : Math.max(3, largestProcessId(options.faults));
-  const sizes = [3, 5, 7].filter((n) => n >= minN);
+  const sizes = [3, 5, 5, 7, 7].filter((n) => n >= minN);
   if (sizes.length === 0) throw new RangeError(`the faults name process ${minN}; checks run with n ∈ {3, 5, 7}`);
+  const pick = <T>(list: readonly T[]) => fc.integer({ min: 0, max: list.length - 1 }).map((i) => list[i]!);
   return fc
     .record({
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       nIndex: fc.integer({ min: 0, max: sizes.length - 1 }),
-      fRaw: fc.integer({ min: 1, max: 3 }),
+      fRaw: pick([1, 2, 2, 3, 3]),
       regions: fc.shuffledSubarray([...CHECK_REGIONS], { minLength: MAX_N, maxLength: MAX_N }),
       clientsPerRegion: fc.integer({ min: 1, max: 2 }),
-      commandsPerClient: fc.integer({ min: 1, max: 20 }),
-      conflictRate: fc.constantFrom(100, 50, 80),
+      // Mostly short workloads; one case in six runs up to 100 commands per client.
+      commandsPerClient: fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 100 })).map(([k, short, long]) => (k === 0 ? long : short)),
+      conflictRate: pick([100, 50, 80, 10, 0]),
       sharedKeys: fc.integer({ min: 1, max: 3 }),
-      readRatio: fc.constantFrom(30, 0, 60),
-      keysPerCommand: fc.constantFrom(1, 1, 2),
+      readRatio: pick([30, 0, 60, 90]),
+      keysPerCommand: pick([1, 1, 2, 3]),
       schedule: rawSchedule(options.kinds),
+      windowScale: pick(WINDOW_SCALES),
+      recoveryTimeoutMs: pick(RECOVERY_TIMEOUTS_MS),
+      clientTimeoutMs: pick(CLIENT_TIMEOUTS_MS),
+      gcIntervalMs: pick(GC_INTERVALS_MS),
       // Half the runs with a failure detector that suspects crashed processes (Process.suspect).
       detection: fc.option(fc.integer({ min: 0, max: 1_000 }), { nil: undefined }),
     })
@@ -214,11 +236,26 @@ export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<Check
         sharedKeys: raw.sharedKeys,
         readRatio: raw.readRatio,
         keysPerCommand: raw.keysPerCommand,
-        recoveryTimeoutMs: 500,
-        faults: options.faults ?? foldSchedule(raw.schedule, n, f, options.kinds),
+        recoveryTimeoutMs: raw.recoveryTimeoutMs,
+        faults: options.faults ?? scaleSchedule(foldSchedule(raw.schedule, n, f, options.kinds, raw.clientTimeoutMs), raw.windowScale),
         ...(raw.detection === undefined ? {} : { failureDetectionMs: raw.detection }),
+        ...(raw.gcIntervalMs === 50 ? {} : { gcIntervalMs: raw.gcIntervalMs }),
       };
     });
+}
+
+/** Every fault time of `schedule` multiplied by `k` (windows and crash times; not the client timeout). */
+function scaleSchedule(schedule: FaultSchedule, k: number): FaultSchedule {
+  if (k === 1) return schedule;
+  const w = <T extends { fromMs: number; untilMs: number }>(x: T): T => ({ ...x, fromMs: x.fromMs * k, untilMs: x.untilMs * k });
+  return {
+    ...schedule,
+    ...(schedule.crashes === undefined ? {} : { crashes: schedule.crashes.map((c) => ({ ...c, atMs: c.atMs * k })) }),
+    ...(schedule.removals === undefined ? {} : { removals: schedule.removals.map((r) => ({ ...r, atMs: r.atMs * k })) }),
+    ...(schedule.messageFaults === undefined ? {} : { messageFaults: schedule.messageFaults.map(w) }),
+    ...(schedule.partitions === undefined ? {} : { partitions: schedule.partitions.map(w) }),
+    ...(schedule.slowLinks === undefined ? {} : { slowLinks: schedule.slowLinks.map(w) }),
+  };
 }
 
 function largestProcessId(faults: FaultSchedule): number {

@@ -33,6 +33,8 @@ export interface CheckCase {
    * (SimulationOptions.failureDetectionMs), so the protocols' suspicion hooks are checked too.
    */
   readonly failureDetectionMs?: number;
+  /** Optional: the garbage-collection period (Config.gcIntervalMs); the default when absent. */
+  readonly gcIntervalMs?: number;
 }
 
 const CASE_FIELDS = [
@@ -51,7 +53,7 @@ const CASE_FIELDS = [
   'faults',
 ] as const;
 /** Fields a case may leave out (older cases have none of them). */
-const OPTIONAL_CASE_FIELDS = ['failureDetectionMs'] as const;
+const OPTIONAL_CASE_FIELDS = ['failureDetectionMs', 'gcIntervalMs'] as const;
 
 /**
  * The liveness phase: after the last fault heals, a run that executes nothing and completes no
@@ -61,7 +63,7 @@ export const LIVENESS_PHASE_MS = 30_000;
 
 /** The configuration a case runs with. */
 export function configOf(c: CheckCase): Config {
-  return makeConfig(c.protocol, { n: c.n, f: c.f, recoveryTimeoutMs: c.recoveryTimeoutMs });
+  return makeConfig(c.protocol, { n: c.n, f: c.f, recoveryTimeoutMs: c.recoveryTimeoutMs, ...(c.gcIntervalMs === undefined ? {} : { gcIntervalMs: c.gcIntervalMs }) });
 }
 
 /** The simulation a case stands for; `observer` watches it from outside. */
@@ -127,6 +129,10 @@ export function validateCase(value: unknown, where = 'case'): asserts value is C
   const detection = c['failureDetectionMs'];
   if (detection !== undefined && (typeof detection !== 'number' || !(detection >= 0 && detection <= 3_600_000))) {
     throw new UsageError(`${where}.failureDetectionMs must be 0 to 3600000 milliseconds (got ${JSON.stringify(detection)})`);
+  }
+  const gc = c['gcIntervalMs'];
+  if (gc !== undefined && (typeof gc !== 'number' || !(gc > 0 && gc <= 60_000))) {
+    throw new UsageError(`${where}.gcIntervalMs must be a positive number of milliseconds up to 60000 (got ${JSON.stringify(gc)})`);
   }
   const timeout = c['recoveryTimeoutMs'];
   if (typeof timeout !== 'number' || !(timeout > 0)) throw new UsageError(`${where}.recoveryTimeoutMs must be positive milliseconds (got ${JSON.stringify(timeout)})`);

@@ -101,6 +101,12 @@ export interface MembershipOptions {
 
 export type MembershipOutput = { readonly to: readonly ProcessId[]; readonly msg: MembershipMessage };
 
+/** Processes gossip their configuration number at most this often (ms). */
+const STATUS_PERIOD_MIN_MS = 1_000;
+
+/** A proposer's wait between attempts doubles until it reaches this (ms). */
+const RETRY_REACH_MS = 2_000;
+
 /** Ballots are `round · BALLOT_SPAN + proposer`, so two proposers never share one. */
 const BALLOT_SPAN = 128;
 
@@ -125,6 +131,8 @@ export class Membership {
   private accepts = new Set<ProcessId>();
   private proposal: readonly ProcessId[] | null = null;
   private startedMs = 0;
+  /** Failed attempts in the current instance (their backoff). */
+  private attempts = 0;
   /** Processes this process wants removed (explicit requests and long suspicions). */
   private readonly wanted = new Set<ProcessId>();
   /** When the failure detector began suspecting each process (NaN: not suspected). */
@@ -226,11 +234,14 @@ export class Membership {
         if (!Number.isNaN(since) && now - since >= after + this.staggerMs() && this.isMember(p) && p !== this.self) this.wanted.add(p);
       }
     }
-    if (this.phase !== 'idle' && now - this.startedMs >= this.options.retryMs + this.staggerMs()) this.phase = 'idle';
+    if (this.phase !== 'idle' && now - this.startedMs >= this.retryWaitMs()) {
+      this.phase = 'idle';
+      this.attempts++;
+    }
     this.maybePropose(now);
     // Someone may have missed a decision (lost messages): now and then, tell the others where this
     // process stands; one that knows more answers with the decisions.
-    if ((this.wanted.size > 0 || this.epochValue > 0) && now - this.statusSentMs >= this.options.retryMs) {
+    if ((this.wanted.size > 0 || this.epochValue > 0) && now - this.statusSentMs >= Math.max(this.options.retryMs, STATUS_PERIOD_MIN_MS)) {
       this.statusSentMs = now;
       this.send(this.others(), { type: 'MConfigStatus', epoch: this.epochValue });
     }
@@ -316,6 +327,19 @@ export class Membership {
     return ((this.self - 1) * this.options.retryMs) / (2 * this.options.n);
   }
 
+  /**
+   * How long an attempt may take before the next one: the retry period doubled per failed attempt
+   * until it is at least RETRY_REACH_MS (a timeout below a round trip would otherwise restart every
+   * attempt before its answers arrive, for ever), plus the stagger and a deterministic jitter of up
+   * to half of it.
+   */
+  private retryWaitMs(): number {
+    let waitMs = this.options.retryMs;
+    for (let i = 0; i < this.attempts && waitMs < RETRY_REACH_MS; i++) waitMs *= 2;
+    const jitter = (Math.imul(this.self * 0x9e37_79b9 + this.attempts * 0x85eb_ca6b + this.epochValue, 0xc2b2_ae35) >>> 0) / 2 ** 32;
+    return waitMs + this.staggerMs() + (jitter * waitMs) / 2;
+  }
+
   private send(to: readonly ProcessId[], msg: MembershipMessage): void {
     if (to.length > 0) this.outputs.push({ to, msg });
   }
@@ -388,6 +412,7 @@ export class Membership {
     this.abal = 0;
     this.aval = null;
     this.phase = 'idle';
+    this.attempts = 0;
     this.changes.push({ epoch: this.epochValue, members });
     this.maybePropose(now);
   }

@@ -365,6 +365,7 @@ export class ReplicaHost {
             log: this.log,
             frameBytesMax: this.spec.frameBytesMax,
             onBlocked: (blocked) => this.onBlocked(blocked),
+            epoch: () => this.replica.epoch,
           });
           writer.sendFrame({ k: 'hello', role: 'peer', id: this.spec.id });
           this.peerWriters.set(address.id, writer);
@@ -459,8 +460,9 @@ export class ReplicaHost {
     if (frame.k !== 'msgs') return `a peer may send msgs or hb frames, not '${frame.k}'`;
     this.heard(from);
     const now = nowMs();
+    const epoch = frame.e ?? 0;
     for (const msg of frame.msgs) {
-      this.replica.handle(from, msg as Message, now);
+      this.replica.handle(from, msg as Message, now, epoch);
       this.flush(this.replica.drain());
     }
     return undefined;

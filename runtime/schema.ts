@@ -43,15 +43,21 @@ export function array(item: Check, lengthMax: number): Check {
 }
 
 /** An object with exactly these fields (extra fields are refused too: the protocols never send them). */
-export function object(fields: Record<string, Check>): Check {
+export function object(fields: Record<string, Check>, optional: Record<string, Check> = {}): Check {
   const names = Object.keys(fields);
+  const optionalNames = Object.keys(optional);
   return (v, path) => {
     if (!isObject(v)) return `${path}: expected an object`;
     for (const name of names) {
       const problem = fields[name]!(v[name], `${path}.${name}`);
       if (problem !== null) return problem;
     }
-    for (const name in v) if (!(name in fields)) return `${path}: unexpected field '${name}'`;
+    for (const name of optionalNames) {
+      if (v[name] === undefined) continue;
+      const problem = optional[name]!(v[name], `${path}.${name}`);
+      if (problem !== null) return problem;
+    }
+    for (const name in v) if (!(name in fields) && !(name in optional)) return `${path}: unexpected field '${name}'`;
     return null;
   };
 }
@@ -133,12 +139,15 @@ export type WireFrame =
   | { readonly k: 'hello'; readonly role: 'peer'; readonly id: number }
   | { readonly k: 'hello'; readonly role: 'client'; readonly id: number }
   | { readonly k: 'hello'; readonly role: 'admin'; readonly id: number }
-  | { readonly k: 'msgs'; readonly msgs: readonly unknown[] }
+  | { readonly k: 'msgs'; readonly msgs: readonly unknown[]; readonly e?: number }
   | { readonly k: 'hb' }
   | { readonly k: 'submit'; readonly cmds: readonly { readonly cmd: unknown; readonly retry: boolean }[] }
   | { readonly k: 'reply'; readonly replies: readonly { readonly rifl: number; readonly results: readonly unknown[] }[] }
   | { readonly k: 'admin'; readonly request: AdminRequest }
   | { readonly k: 'answer'; readonly answer: AdminAnswer };
+
+/** Largest configuration number a frame may claim (one change per removal: far beyond any run). */
+const EPOCH_MAX = 1_000_000;
 
 /** Length limit on a refusal reason an admin answer carries. */
 const REASON_LENGTH_MAX = 1024;
@@ -159,7 +168,8 @@ export function frameCheck(message: Check, n: number): Check {
           },
           'role',
         )(v, path),
-      msgs: object({ k: literal('msgs'), msgs: array(message, BATCH_ITEMS_MAX) }),
+      // `e`: the sender's configuration when it sent the batch (Replica.handle's senderEpoch; 0 when absent).
+      msgs: object({ k: literal('msgs'), msgs: array(message, BATCH_ITEMS_MAX) }, { e: int(0, EPOCH_MAX) }),
       hb: object({ k: literal('hb') }),
       submit: object({ k: literal('submit'), cmds: array(object({ cmd: commandCheck, retry: (v, p) => (typeof v === 'boolean' ? null : `${p}: expected a boolean`) }), BATCH_ITEMS_MAX) }),
       reply: object({ k: literal('reply'), replies: array(object({ rifl: int(1), results: array(resultCheck, KEYS_PER_COMMAND_MAX) }), BATCH_ITEMS_MAX) }),

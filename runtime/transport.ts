@@ -108,6 +108,11 @@ export interface WriterOptions {
   readonly onBlocked?: (blocked: boolean) => void;
   /** Limit on one frame's payload; a larger batch is split, a larger single item refused. */
   readonly frameBytesMax?: number;
+  /**
+   * Peer links: the sender's configuration number, read when a batch is encoded and carried as the
+   * frame's `e` (configurations only grow, so it is at least the one each message was sent in).
+   */
+  readonly epoch?: () => number;
 }
 
 /** Default limit on items waiting in one writer. */
@@ -235,7 +240,8 @@ export class BatchWriter {
 
   /** One frame for `items`, split in halves while the payload exceeds frameBytesMax. */
   private writeItems(items: unknown[]): void {
-    const payload = this.codec.encode({ k: this.options.kind, [this.options.field]: items });
+    const epoch = this.options.epoch;
+    const payload = this.codec.encode(epoch === undefined ? { k: this.options.kind, [this.options.field]: items } : { k: this.options.kind, e: epoch(), [this.options.field]: items });
     if (payload.length > this.frameBytesMax) {
       if (items.length === 1) {
         this.options.log(`dropped one item for ${this.options.describe()}: ${payload.length} bytes exceed the limit frameBytesMax=${this.frameBytesMax}`);

@@ -11,6 +11,9 @@ import { describe, expect, test } from 'vitest';
 import type { ProtocolName } from '../core/config.js';
 import { Membership, type MembershipMessage } from '../core/membership.js';
 import { Replica } from '../core/replica.js';
+import { decodeCase } from '../check/case.js';
+import { runCase } from '../check/run-case.js';
+import { fpaxos } from '../protocols/fpaxos/index.js';
 import { Rng } from '../core/rng.js';
 import { Simulation } from '../sim/simulation.js';
 import type { FaultSchedule } from '../sim/faults.js';
@@ -199,5 +202,25 @@ describe('the replica holds messages from a configuration it has not learned', (
     expect(reconfigured).toEqual([]);
     replica.handle(2, { type: 'Ping' }, 2, 0);
     expect(handled).toEqual([]);
+  });
+});
+
+describe('regressions found by orrery check', () => {
+  test('fpaxos, n = 5: a removal with a retry period (50 ms) below the round trip decides (the proposer backs off instead of restarting every attempt before its promises arrive)', () => {
+    const c = decodeCase(
+      '{"protocol":"fpaxos","seed":0,"n":5,"f":2,"regions":["europe-west2","southamerica-east1","asia-northeast1","australia-southeast1","europe-north1"],"clientsPerRegion":1,"commandsPerClient":21,"conflictRate":100,"sharedKeys":1,"readRatio":30,"keysPerCommand":1,"recoveryTimeoutMs":50,"faults":{"removals":[{"process":1,"atMs":0}],"removeAfterMs":50,"clientTimeoutMs":1000},"gcIntervalMs":200}',
+    );
+    const outcome = runCase(fpaxos, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.faults.configurations!.map((x) => x.members)).toEqual([[2, 3, 4, 5]]);
+  });
+
+  test('fpaxos, n = 5, no fault: a recovery timeout (50 ms) below the heartbeat period (gcIntervalMs 200 ms) no longer makes followers depose every leader', () => {
+    const c = decodeCase(
+      '{"protocol":"fpaxos","seed":0,"n":5,"f":2,"regions":["europe-west2","southamerica-east1","asia-northeast1","australia-southeast1","europe-north1"],"clientsPerRegion":1,"commandsPerClient":21,"conflictRate":100,"sharedKeys":1,"readRatio":30,"keysPerCommand":1,"recoveryTimeoutMs":50,"faults":{"clientTimeoutMs":1000},"gcIntervalMs":200}',
+    );
+    const outcome = runCase(fpaxos, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.stuck).toBe(false);
   });
 });

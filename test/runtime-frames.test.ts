@@ -25,6 +25,9 @@ describe('frames', () => {
     const cmd = { rifl: 2 ** 32 + 1, keys: [{ key: 'a', ops: [{ op: 'put', value: 'v' }] }], payloadBytes: 0 };
     expect(check({ k: 'submit', cmds: [{ cmd, retry: false }] }, 'frame')).toBeNull();
     expect(check({ k: 'msgs', msgs: [{ type: 'MCollect', dot: 5, cmd, quorum: [1, 2], clock: 3 }] }, 'frame')).toBeNull();
+    // The sender's configuration number rides with a batch of peer messages.
+    expect(check({ k: 'msgs', e: 2, msgs: [{ type: 'MDetached', votes: [] }] }, 'frame')).toBeNull();
+    expect(check({ k: 'msgs', e: -1, msgs: [] }, 'frame')).toMatch(/^frame\.e: expected an integer from 0/);
     expect(check({ k: 'nope' }, 'frame')).toMatch(/^frame: unknown frame kind "nope"; accepted: hello, msgs, hb, submit, reply, admin, answer$/);
     expect(check({ k: 'msgs', msgs: [{ type: 'MPropose' }] }, 'frame')).toMatch(/^frame\.msgs\[0\]: unknown tempo message type "MPropose"/);
     expect(check({ k: 'msgs', msgs: [{ type: 'MCollect', dot: 5, cmd, quorum: [1, 9], clock: 3 }] }, 'frame')).toBe('frame.msgs[0].quorum[1]: expected an integer from 1 to 3');

@@ -525,7 +525,9 @@ export class FPaxosProcess implements Process<FPaxosMessage, SlotInfo> {
    */
   private leaderChangeWaitMs(): number {
     const failed = Math.max(0, this.leaderChangeAttempts - (this.candidacy === undefined ? 0 : 1));
-    const backoff = backoffMs(this.config.recoveryTimeoutMs, failed);
+    // The leader is heard at least once per gcIntervalMs (its gossip is the heartbeat): a silence
+    // shorter than two of those periods is no silence, whatever the recovery timeout.
+    const backoff = Math.max(backoffMs(this.config.recoveryTimeoutMs, failed), 2 * this.config.gcIntervalMs);
     const jitter = failed === 0 ? 0 : (backoff / 2) * recoveryJitter(0, this.id, failed);
     return backoff + this.staggerMs() + jitter;
   }
