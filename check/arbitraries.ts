@@ -87,6 +87,8 @@ interface RawSchedule {
   slowLinks: Array<{ from: number; to: number | null; extraMs: number; window: { fromMs: number; lengthMs: number } }>;
   removals: Array<{ process: number; atMs: number; by: number | null }>;
   removeAfterMs: number | null;
+  /** 3: add the "isolate the leader, then its successor" template (see foldSchedule); else none (shrinks toward none). */
+  template: { which: number; fromMs: number; firstMs: number; gapMs: number; secondMs: number };
 }
 
 /** Raw schedule material; {@link foldSchedule} maps it onto n processes. */
@@ -107,13 +109,21 @@ function rawSchedule(kinds: ScheduleKinds): fc.Arbitrary<RawSchedule> {
     ),
     partitions: kinds.partitions ? fc.array(fc.record({ groupOf: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: MAX_N, maxLength: MAX_N }), window }), { maxLength: 2 }) : fc.constant([]),
     slowLinks: fc.array(fc.record({ from: rawProcess, to: fc.option(rawProcess), extraMs: fc.integer({ min: 1, max: 500 }), window }), { maxLength: 2 }),
-    // Each in about a third of the cases, so that most runs still keep their configuration.
+    // Each in about a third of the cases, so that most runs still keep their configuration (the
+    // 'on' draw is the largest, so that shrinking turns them off).
     removals: kinds.removals
       ? fc
           .tuple(fc.integer({ min: 0, max: 2 }), fc.array(fc.record({ process: rawProcess, atMs: fc.integer({ min: 0, max: FAULT_WINDOW_MS }), by: fc.option(rawProcess) }), { minLength: 1, maxLength: 2 }))
-          .map(([k, list]) => (k === 0 ? list : []))
+          .map(([k, list]) => (k === 2 ? list : []))
       : fc.constant([]),
-    removeAfterMs: kinds.removals ? fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 50, max: 3_000 })).map(([k, ms]) => (k === 0 ? ms : null)) : fc.constant(null),
+    template: fc.record({
+      which: kinds.partitions ? fc.integer({ min: 0, max: 3 }) : fc.constant(0),
+      fromMs: fc.integer({ min: 0, max: FAULT_WINDOW_MS / 2 }),
+      firstMs: fc.integer({ min: 100, max: 1_500 }),
+      gapMs: fc.integer({ min: 0, max: 500 }),
+      secondMs: fc.integer({ min: 100, max: 1_500 }),
+    }),
+    removeAfterMs: kinds.removals ? fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 50, max: 3_000 })).map(([k, ms]) => (k === 2 ? ms : null)) : fc.constant(null),
   });
 }
 
@@ -165,6 +175,15 @@ function foldSchedule(raw: RawSchedule, n: number, f: number, kinds: ScheduleKin
     const by = r.by === null ? undefined : fold(r.by, n);
     removals.push({ process, atMs: r.atMs, ...(by === undefined || by === process ? {} : { by }) });
   }
+  // A template random draws rarely produce: isolate process 1 (FPaxos's leader, a coordinator like any
+  // other for the leaderless protocols), then, right after it healed, process 2 (the follower that
+  // takes over first): a new leader whose phase 1 must find what the old one got accepted.
+  const t = raw.template;
+  if (t.which === 3 && kinds.partitions) {
+    const healMs = t.fromMs + t.firstMs;
+    partitions.push({ groups: [[1]], fromMs: t.fromMs, untilMs: healMs });
+    partitions.push({ groups: [[2]], fromMs: healMs + t.gapMs, untilMs: healMs + t.gapMs + t.secondMs });
+  }
   const slowLinks: SlowLink[] = raw.slowLinks.map((s) => {
     const fromMs = Math.min(s.window.fromMs, FAULT_WINDOW_MS - 1);
     return { from: fold(s.from, n), ...(s.to === null ? {} : { to: fold(s.to, n) }), extraMs: s.extraMs, fromMs, untilMs: Math.max(fromMs + 1, until(s.window)) };
@@ -208,7 +227,7 @@ export function caseArbitrary(options: CaseArbitraryOptions): fc.Arbitrary<Check
       regions: fc.shuffledSubarray([...CHECK_REGIONS], { minLength: MAX_N, maxLength: MAX_N }),
       clientsPerRegion: fc.integer({ min: 1, max: 2 }),
       // Mostly short workloads; one case in six runs up to 100 commands per client.
-      commandsPerClient: fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 100 })).map(([k, short, long]) => (k === 0 ? long : short)),
+      commandsPerClient: fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 100 })).map(([k, short, long]) => (k === 5 ? long : short)),
       conflictRate: pick([100, 50, 80, 10, 0]),
       sharedKeys: fc.integer({ min: 1, max: 3 }),
       readRatio: pick([30, 0, 60, 90]),

@@ -192,6 +192,8 @@ const BOTE: ExperimentDefinition = {
   ),
 };
 
+/** When the recovery experiment removes the crashed process (its second schedule). */
+const RECOVERY_REMOVAL_AT_MS = 15_000;
 /** When the recovery experiment's process crashes, and how long its clients run (simulated). */
 const RECOVERY_CRASH_AT_MS = 10_000;
 const RECOVERY_DURATION_MS = 30_000;
@@ -201,7 +203,7 @@ const RECOVERY_CLIENT_TIMEOUT_MS = 1_000;
 const RECOVERY: ExperimentDefinition = {
   name: 'recovery',
   description:
-    'Throughput and latency over time (1 s buckets of simulated time) on GCP 5 sites with the CPU model, f=1, 2% conflict, 96 closed-loop clients per site for 30 s: process 1 (us-east1, FPaxos\'s leader) crashes at 10 s, and for FPaxos, in another point, process 4 (us-west1, the follower in the leader\'s write quorum); survivors suspect the crashed process 1 s later, its clients retry elsewhere after 1 s without a reply.',
+    'Throughput and latency over time (1 s buckets of simulated time) on GCP 5 sites with the CPU model, f=1, 2% conflict, 96 closed-loop clients per site for 30 s: process 1 (us-east1, FPaxos\'s leader) crashes at 10 s, and for FPaxos, in another point, process 4 (us-west1, the follower in the leader\'s write quorum); survivors suspect the crashed process 1 s later, its clients retry elsewhere after 1 s without a reply; in a second schedule the crashed process is removed from the configuration at 15 s.',
   siteSets: [SITES_GCP_5],
   protocols: [{ protocol: 'tempo', f: [1] }, { protocol: 'atlas', f: [1] }, { protocol: 'epaxos' }, { protocol: 'fpaxos', f: [1] }],
   conflictPct: [2],
@@ -219,6 +221,16 @@ const RECOVERY: ExperimentDefinition = {
   // A schedule per case: a later fault kind (e.g. removing the crashed process) is one more entry here.
   faults: [
     { name: 'crash-p1', schedule: { crashes: [{ process: 1, atMs: RECOVERY_CRASH_AT_MS }], clientTimeoutMs: RECOVERY_CLIENT_TIMEOUT_MS } },
+    // The same crash, then the removal of the crashed process from the configuration 5 s later
+    // (docs/reconfiguration.md): garbage collection and pruning run over the four members again.
+    {
+      name: 'crash-p1-removed',
+      schedule: {
+        crashes: [{ process: 1, atMs: RECOVERY_CRASH_AT_MS }],
+        removals: [{ process: 1, atMs: RECOVERY_REMOVAL_AT_MS }],
+        clientTimeoutMs: RECOVERY_CLIENT_TIMEOUT_MS,
+      },
+    },
     { name: 'crash-p4', protocols: ['fpaxos'], schedule: { crashes: [{ process: 4, atMs: RECOVERY_CRASH_AT_MS }], clientTimeoutMs: RECOVERY_CLIENT_TIMEOUT_MS } },
   ],
   tables: [
@@ -237,8 +249,8 @@ const RECOVERY: ExperimentDefinition = {
     { title: 'Latency over the whole run (ms) per client site', rows: ['label', 'fault'], columns: 'region', value: 'mean_ms' },
   ],
   plots: [
-    { kind: 'timeline', file: 'throughput-over-time', title: 'Commands completed per second (1 s buckets), GCP 5 sites, f=1, CPU model; crash at 10 s', y: ['ops_per_sec'] },
-    { kind: 'timeline', file: 'latency-over-time', title: 'Latency of the commands completed in each second: p50 (solid) and p99 (dashed); crash at 10 s', y: ['p50_ms', 'p99_ms'] },
+    { kind: 'timeline', file: 'throughput-over-time', title: 'Commands completed per second (1 s buckets), GCP 5 sites, f=1, CPU model; crash at 10 s, removal at 15 s', y: ['ops_per_sec'] },
+    { kind: 'timeline', file: 'latency-over-time', title: 'Latency of the commands completed in each second: p50 (solid) and p99 (dashed); crash at 10 s, removal at 15 s', y: ['p50_ms', 'p99_ms'] },
   ],
 };
 

@@ -268,6 +268,7 @@ function timelineChart(spec: TimelinePlot, rows: readonly TidyRow[], results: re
   const pointRows = rows.filter((row) => row['region'] === 'all');
   const datasets: ChartDataset[] = [];
   const crashes = new Map<number, Set<number>>();
+  const removals = new Map<number, Set<number>>();
   for (const [i, name] of distinct(pointRows, series).entries()) {
     const own = pointRows.filter((r) => r[series] === name);
     const faultsDiffer = new Set(own.map((r) => r['fault'])).size > 1;
@@ -281,6 +282,10 @@ function timelineChart(spec: TimelinePlot, rows: readonly TidyRow[], results: re
       for (const crash of result.point.faults?.crashes ?? []) {
         if (!crashes.has(crash.atMs)) crashes.set(crash.atMs, new Set());
         crashes.get(crash.atMs)!.add(crash.process);
+      }
+      for (const removal of result.point.faults?.removals ?? []) {
+        if (!removals.has(removal.atMs)) removals.set(removal.atMs, new Set());
+        removals.get(removal.atMs)!.add(removal.process);
       }
       const which = [...(faultsDiffer ? [String(row['fault'])] : []), ...(seedsDiffer ? [`seed ${String(row['seed'])}`] : [])];
       const base = own.length === 1 ? String(name) : `${String(name)} (${which.length === 0 ? `point ${String(row['point'])}` : which.join(', ')})`;
@@ -300,12 +305,11 @@ function timelineChart(spec: TimelinePlot, rows: readonly TidyRow[], results: re
       });
     });
   }
-  const markers = [...crashes.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([atMs, processes]) => {
-      const ids = [...processes].sort((a, b) => a - b);
-      return { x: atMs / 1000, label: `crash of process ${ids.join(' or ')}` };
-    });
+  const marker = (what: string) => ([atMs, processes]: [number, Set<number>]) => {
+    const ids = [...processes].sort((a, b) => a - b);
+    return { x: atMs / 1000, label: `${what} of process ${ids.join(' or ')}` };
+  };
+  const markers = [...[...crashes.entries()].map(marker('crash')), ...[...removals.entries()].map(marker('removal'))].sort((a, b) => a.x - b.x);
   const latency = spec.y[0] !== 'ops_per_sec';
   const dashes = spec.y.length > 1 ? ` (${spec.y.map((field, k) => `${TIMELINE_TITLES[field]} ${k === 0 ? 'solid' : 'dashed'}`).join(', ')})` : '';
   return {

@@ -34,17 +34,29 @@ const SMALL: ExperimentDefinition = {
   protocols: [{ protocol: 'tempo', f: [1] }, { protocol: 'fpaxos', f: [1] }],
   clientsPerRegion: [3],
   durationMs: DURATION_MS,
-  faults: BUILT_IN.faults!.map((c) => ({
+  // The crash cases; the removal case runs in its own test below.
+  faults: BUILT_IN.faults!.filter((c) => c.schedule.removals === undefined).map((c) => ({
     ...c,
     schedule: { ...c.schedule, crashes: c.schedule.crashes!.map((crash) => ({ ...crash, atMs: CRASH_AT_MS })) },
   })),
 };
 
 describe('the recovery experiment', () => {
-  test('the built-in definition: GCP 5 sites, the CPU model, a crash at 10 s of a 30 s run, FPaxos also with a follower crash', () => {
+  test('the built-in definition: GCP 5 sites, the CPU model, a crash at 10 s of a 30 s run (then, in a second case, the removal at 15 s), FPaxos also with a follower crash', () => {
     const recovery = EXPERIMENTS.get('recovery')!;
     const points = expandDefinition(recovery);
-    expect(points.map((p) => `${p.label} ${p.fault}`)).toEqual(['tempo f=1 crash-p1', 'atlas f=1 crash-p1', 'epaxos crash-p1', 'fpaxos f=1 crash-p1', 'fpaxos f=1 crash-p4']);
+    expect(points.map((p) => `${p.label} ${p.fault}`)).toEqual([
+      'tempo f=1 crash-p1',
+      'tempo f=1 crash-p1-removed',
+      'atlas f=1 crash-p1',
+      'atlas f=1 crash-p1-removed',
+      'epaxos crash-p1',
+      'epaxos crash-p1-removed',
+      'fpaxos f=1 crash-p1',
+      'fpaxos f=1 crash-p1-removed',
+      'fpaxos f=1 crash-p4',
+    ]);
+    for (const point of points.filter((p) => p.fault === 'crash-p1-removed')) expect(point.faults!.removals).toEqual([{ process: 1, atMs: 15_000 }]);
     for (const point of points) {
       expect(point.regions.length).toBe(5);
       expect(point.cpuProfile).toBe('results/cpu-profile.json');
@@ -54,7 +66,7 @@ describe('the recovery experiment', () => {
       expect(point.failureDetectionMs).toBeGreaterThan(0);
     }
     // The command reruns the point alone, fault schedule inline.
-    expect(simCommandOf(points[4]!)).toMatch(/--duration-ms 30000 --faults '\{"crashes":\[\{"process":4,"atMs":10000\}\],"clientTimeoutMs":1000\}' --failure-detection-ms 1000 --timeline-ms 1000$/);
+    expect(simCommandOf(points.at(-1)!)).toMatch(/--duration-ms 30000 --faults '\{"crashes":\[\{"process":4,"atMs":10000\}\],"clientTimeoutMs":1000\}' --failure-detection-ms 1000 --timeline-ms 1000$/);
   });
 
   test('fault cases are validated with the simulator\'s own rules, and a timeline plot needs timelineMs', () => {
@@ -62,7 +74,8 @@ describe('the recovery experiment', () => {
     expect(bad({ faults: [{ name: 'x', schedule: { crashes: [{ process: 9, atMs: 1 }] } }] })).toThrow(
       /faults\[0\]\.schedule with site set gcp-5 \(n=5\): faults\.crashes\[0\]\.process must be a process id from 1 to 5 \(got 9\)$/,
     );
-    expect(bad({ faults: [{ name: 'x', schedule: { removals: [] } }] })).toThrow(/unknown fault kind 'removals'/);
+    expect(bad({ faults: [{ name: 'x', schedule: { removals: [{ process: 9, atMs: 1 }] } }] })).toThrow(/faults\.removals\[0\]\.process must be a process id from 1 to 5 \(got 9\)$/);
+    expect(bad({ faults: [{ name: 'x', schedule: { restarts: [] } }] })).toThrow(/unknown fault kind 'restarts'/);
     expect(bad({ faults: [{ name: 'x', protocols: ['raft'], schedule: {} }] })).toThrow(/faults\[0\]\.protocols\[0\] must be one of the experiment's protocols tempo, fpaxos/);
     expect(bad({ timelineMs: undefined })).toThrow(/plots\[0\]: a timeline plot needs the definition's timelineMs/);
     expect(bad({ plots: [{ kind: 'timeline', file: 'x', title: 't', y: ['ops_per_sec', 'p99_ms'] }] })).toThrow(/draw ops_per_sec alone/);
@@ -123,6 +136,25 @@ describe('the recovery experiment', () => {
     const config = chartConfig(latency!, { responsive: false }) as { data: { markers: unknown; datasets: Array<{ borderDash?: number[] }> } };
     expect(config.data.markers).toEqual([{ x: 2, label: 'crash of process 1 or 4' }]);
     expect(config.data.datasets[1]!.borderDash).toEqual([6, 4]);
+  });
+
+  test('the removal case: the configuration changes at the removal, the chart marks it, and the run stays live', () => {
+    const removal = BUILT_IN.faults!.find((c) => c.schedule.removals !== undefined)!;
+    const definition: ExperimentDefinition = {
+      ...SMALL,
+      protocols: [{ protocol: 'atlas', f: [1] }],
+      faults: [{ ...removal, schedule: { ...removal.schedule, crashes: [{ process: 1, atMs: CRASH_AT_MS }], removals: [{ process: 1, atMs: CRASH_AT_MS + 1_000 }] } }],
+    };
+    const [result] = expandDefinition(definition).map(runPoint);
+    const report = result!.report;
+    expect(report.faults!.configurations!.map((c) => c.members)).toEqual([[2, 3, 4, 5]]);
+    expect(report.faults!.configurations![0]!.atMs).toBeGreaterThanOrEqual(CRASH_AT_MS + 1_000);
+    expect(report.timeline!.buckets[DURATION_MS / 1000 - 1]!.commands).toBeGreaterThan(0);
+    const { models } = chartModels(definition.plots!, tidyRows([result!]), [result!]);
+    expect(models[0]!.markers).toEqual([
+      { x: 2, label: 'crash of process 1' },
+      { x: 3, label: 'removal of process 1' },
+    ]);
   });
 
   test('orrery exp writes timeline.csv and the timeline PNGs; the same definition rewrites the same bytes', () => {
