@@ -33,6 +33,8 @@ export interface CheckFailure {
   readonly original: CheckCase;
   readonly minimal: CheckCase;
   readonly violations: readonly string[];
+  /** What the original case violated: shrinking can turn a safety failure into a liveness one. */
+  readonly originalViolations: readonly string[];
   readonly shrinks: number;
   /** Shell command that replays the minimal case. */
   readonly replay: string;
@@ -110,7 +112,8 @@ export function checkProtocol(options: CheckOptions): CheckSummary {
     const minimal = details.counterexample[0];
     const outcome: CaseOutcome = runCase(definition, minimal, options);
     const original = firstFailing(options, arbitrary, details.counterexamplePath) ?? minimal;
-    failure = { original, minimal, violations: outcome.violations, shrinks: details.numShrinks, replay: replayCommand(minimal) };
+    const originalViolations = original === minimal ? outcome.violations : runCase(definition, original, options).violations;
+    failure = { original, minimal, violations: outcome.violations, originalViolations, shrinks: details.numShrinks, replay: replayCommand(minimal) };
   } else if (details.failed) {
     const error: unknown = details.errorInstance;
     throw error instanceof Error ? error : new Error(String(error));

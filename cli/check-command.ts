@@ -69,6 +69,7 @@ function summaryLines(summary: CheckSummary, wallMs: number | undefined): string
   const failure = summary.failure;
   if (failure !== undefined) {
     lines.push(`${summary.protocol}: VIOLATION; shrunk ${failure.shrinks} times from: ${caseLine(failure.original)}`);
+    for (const violation of failure.originalViolations) lines.push(`  original case: ${violation}`);
     lines.push(`  minimal case: ${caseLine(failure.minimal)}`);
     lines.push(`  seed ${failure.minimal.seed}; schedule: ${JSON.stringify(failure.minimal.faults)}`);
     for (const violation of failure.violations) lines.push(`  - ${violation}`);
