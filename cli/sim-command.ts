@@ -4,7 +4,7 @@ import { CONFIG_DEFAULTS, makeConfig, type ProtocolName } from '../core/config.j
 import { UsageError } from '../core/invariant.js';
 import { epaxosMaxFaults } from '../core/quorum.js';
 import { availableProtocols, protocolByName } from '../protocols/index.js';
-import { formatReport, historyLine, makeReport } from '../sim/report.js';
+import { formatReport, historyLine, makeReport, pendingHistoryLine } from '../sim/report.js';
 import { formatStuckCommand, formatStuckCommandComparison, runStuckCommand, STUCK_COMMAND_DEFAULTS, STUCK_COMMAND_HOLDS, type StuckCommandHold } from '../sim/scenarios/stuck-command.js';
 import { LIVENESS_PHASE_MS } from '../check/case.js';
 import { formatFaults } from '../sim/report.js';
@@ -232,21 +232,27 @@ export function runSimCommand(argv: Argv, print: (text: string) => void): void {
     result = simulation.run();
   } catch (error) {
     if (!(error instanceof SimulationStuckError) || options.faults === undefined) throw error;
-    // Under faults, getting stuck is a finding to report, not a crash of the tool.
+    // Under faults, getting stuck is a finding to report, not a crash of the tool; the history up
+    // to the stall is what a checker needs to look at it.
+    if (historyFile !== undefined) writeHistory(historyFile, simulation);
     print(`stuck: ${error.message}`);
     print(formatFaults(simulation.faultStats(), undefined));
     process.exitCode = 1;
     return;
   }
   const report = makeReport(result, notes, options.faults !== undefined);
-  if (historyFile !== undefined) {
-    const lines = result.history!.map(historyLine);
-    try {
-      writeFileSync(historyFile, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'unwritable';
-      throw new UsageError(`cannot write history file '${historyFile}' (${code})`);
-    }
-  }
+  if (historyFile !== undefined) writeHistory(historyFile, simulation);
   print(argv['json'] === true ? JSON.stringify(report, null, 2) : formatReport(report));
+}
+
+/** Every completed operation, then every command without a reply (unknown outcome), as JSON lines. */
+function writeHistory(file: string, simulation: Simulation): void {
+  const { completed, pending } = simulation.historySoFar();
+  const lines = [...completed.map(historyLine), ...pending.map(pendingHistoryLine)];
+  try {
+    writeFileSync(file, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unwritable';
+    throw new UsageError(`cannot write history file '${file}' (${code})`);
+  }
 }

@@ -4,7 +4,8 @@
  * so the same seed prints the same bytes.
  */
 import type { HistogramSummary } from '../core/histogram.js';
-import { formatRifl } from '../core/ids.js';
+import type { Command } from '../core/command.js';
+import { formatRifl, type Rifl } from '../core/ids.js';
 import type { FaultStats, HistoryEntry, SimulationResult } from './simulation.js';
 import type { TimelineSummary } from './timeline.js';
 import { COMMANDS_PER_CLIENT_MAX } from './workload.js';
@@ -216,6 +217,23 @@ function formatCpu(cpu: NonNullable<SimReport['cpu']>): string[] {
 }
 
 /** One history entry as a JSON line (rifls written as client.seq). */
+/**
+ * A command a client sent and never saw answered (the run ended or got stuck first): its outcome is
+ * unknown, so `completeMs` and `results` are null. Checkers treat it as possibly executed.
+ */
+export function pendingHistoryLine(entry: { readonly client: number; readonly rifl: Rifl; readonly command: Command; readonly invokeMs: number; readonly region: string }): string {
+  return JSON.stringify({
+    client: entry.client,
+    rifl: formatRifl(entry.rifl),
+    region: entry.region,
+    process: null,
+    ops: entry.command.keys,
+    invokeMs: entry.invokeMs,
+    completeMs: null,
+    results: null,
+  });
+}
+
 export function historyLine(entry: HistoryEntry): string {
   return JSON.stringify({
     client: entry.client,

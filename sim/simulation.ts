@@ -631,10 +631,10 @@ export class Simulation {
    * What the clients saw so far: completed commands (when recording history) and the commands still
    * outstanding. After a {@link SimulationStuckError} this is the history the checkers read.
    */
-  historySoFar(): { readonly completed: readonly HistoryEntry[]; readonly pending: ReadonlyArray<{ client: number; rifl: Rifl; command: Command; invokeMs: number }> } {
+  historySoFar(): { readonly completed: readonly HistoryEntry[]; readonly pending: ReadonlyArray<{ client: number; rifl: Rifl; command: Command; invokeMs: number; region: string }> } {
     const pending = [];
     for (const client of this.clients) {
-      if (client.command !== undefined) pending.push({ client: client.id, rifl: client.command.rifl, command: client.command, invokeMs: client.invokeNs / NS_PER_MS });
+      if (client.command !== undefined) pending.push({ client: client.id, rifl: client.command.rifl, command: client.command, invokeMs: client.invokeNs / NS_PER_MS, region: client.region });
     }
     return { completed: this.history ?? [], pending };
   }

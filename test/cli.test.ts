@@ -76,6 +76,21 @@ describe('orrery CLI: working invocations', () => {
     expect(JSON.parse(lines[0]!)).toHaveProperty('invokeMs');
   });
 
+  test('--history of a run that gets stuck: written anyway, with the unanswered commands as unknown outcomes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-cli-'));
+    const history = join(dir, 'stuck.jsonl');
+    // Two crashes with f = 1: Atlas cannot recover, so the run stops at its stall limit.
+    const run = orrery('sim', '--protocol', 'atlas', '--faults', '{"crashes":[{"process":1,"atMs":200},{"process":2,"atMs":200}]}', '--clients-per-region', '1', '--commands', '5', '--history', history);
+    expect(run.code).toBe(1);
+    const unanswered = Number(/with (\d+) commands unanswered/.exec(run.stdout)![1]);
+    expect(unanswered).toBeGreaterThan(0);
+    const lines = readFileSync(history, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { completeMs: number | null; results: unknown; process: number | null });
+    const pending = lines.filter((l) => l.completeMs === null);
+    expect(pending).toHaveLength(unanswered);
+    for (const p of pending) expect([p.results, p.process]).toEqual([null, null]);
+    expect(lines.length).toBeGreaterThan(pending.length);
+  });
+
   test('EPaxos says once that it ignores --f', () => {
     const run = orrery('sim', '--protocol', 'epaxos', '--f', '2', '--clients-per-region', '1', '--commands', '3');
     expect(run.code).toBe(0);
