@@ -59,6 +59,17 @@ export interface CaseOutcome {
 
 /** A hard cap on a case's simulated time after healing; the stall limit usually decides first. */
 const MAX_RUN_AFTER_HEAL_MS = 600_000;
+/**
+ * Recovery timeouts a command may need after healing, at most, before the cap counts as lost
+ * liveness: without a failure detector every command whose fast quorum holds a crashed process
+ * waits for a recovery (with backoff), so a long workload with a long timeout legitimately runs long.
+ */
+const RECOVERIES_PER_COMMAND_MAX = 16;
+
+/** The cap on a case's simulated time after healing: at least MAX_RUN_AFTER_HEAL_MS, more for slow cases. */
+export function runCapAfterHealMs(c: CheckCase): number {
+  return Math.max(MAX_RUN_AFTER_HEAL_MS, c.commandsPerClient * c.recoveryTimeoutMs * RECOVERIES_PER_COMMAND_MAX);
+}
 
 /** Whether the protocol must finish every command once the case's faults heal. */
 export function livenessRequired(
@@ -89,7 +100,7 @@ export function runCase(
   const stability = definition.name === 'tempo' ? new TempoStabilityMonitor(c.n) : undefined;
   const healMs = healTimeMs(c.faults);
   const simulation = new Simulation(
-    simulationOptionsOf(definition, c, healMs + MAX_RUN_AFTER_HEAL_MS, {
+    simulationOptionsOf(definition, c, healMs + runCapAfterHealMs(c), {
       onExecuted(process, result) {
         order.onExecuted(process, result.rifl, result.key);
       },

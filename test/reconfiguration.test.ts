@@ -12,7 +12,8 @@ import type { ProtocolName } from '../core/config.js';
 import { Membership, type MembershipMessage } from '../core/membership.js';
 import { Replica } from '../core/replica.js';
 import { decodeCase } from '../check/case.js';
-import { runCase } from '../check/run-case.js';
+import { runCapAfterHealMs, runCase } from '../check/run-case.js';
+import { epaxos } from '../protocols/epaxos/index.js';
 import { fpaxos } from '../protocols/fpaxos/index.js';
 import { Rng } from '../core/rng.js';
 import { Simulation } from '../sim/simulation.js';
@@ -222,5 +223,15 @@ describe('regressions found by orrery check', () => {
     const outcome = runCase(fpaxos, c);
     expect(outcome.violations).toEqual([]);
     expect(outcome.stuck).toBe(false);
+  });
+
+  test('epaxos, n = 3, a crash, no detector, 96 commands per client, recovery timeout 5 s: every command waits for a recovery, so the run needs more than the fixed 600 s cap; the cap grows with the case', () => {
+    const c = decodeCase(
+      '{"protocol":"epaxos","seed":0,"n":3,"f":1,"regions":["europe-west2","us-east1","us-west1"],"clientsPerRegion":1,"commandsPerClient":96,"conflictRate":100,"sharedKeys":1,"readRatio":30,"keysPerCommand":1,"recoveryTimeoutMs":5000,"faults":{"crashes":[{"process":2,"atMs":0}],"clientTimeoutMs":100},"gcIntervalMs":10}',
+    );
+    expect(runCapAfterHealMs(c)).toBeGreaterThan(600_000);
+    const outcome = runCase(epaxos, c);
+    expect(outcome.violations).toEqual([]);
+    expect(outcome.commandsCompleted).toBe(outcome.commandsIssued);
   });
 });
