@@ -182,7 +182,9 @@ export class Replica<Msg extends Message, Info> {
         this.refusedFromNonMembers++;
         return;
       }
-    } else if (isMembershipMessage(msg)) return; // no service here: nothing to answer
+    }
+    // Without the service nothing is checked here (hot path); no host sends membership messages to
+    // such a replica, and a protocol's handle ignores message types it does not know.
     this.process.handle(from, msg, now);
     this.pump(now);
   }
