@@ -1,9 +1,8 @@
-import { connect } from 'node:net';
 import { pack } from 'msgpackr';
 import { describe, expect, test } from 'vitest';
 import { frame, FrameError, FrameReader, MSGPACK_CODEC } from '../runtime/codec.js';
 import { frameCheck, protocolMessageCheck } from '../runtime/schema.js';
-import { expectNoOrphans, runCluster, runtimeOptions } from './support/runtime.js';
+import { expectNoOrphans, poke, runCluster, runtimeOptions } from './support/runtime.js';
 
 const encode = (value: unknown) => frame(MSGPACK_CODEC.encode(value));
 
@@ -37,23 +36,6 @@ describe('frames', () => {
     expect(check({ k: 'hello', role: 'peer', id: 4 }, 'frame')).toBe('frame.id: expected an integer from 1 to 3');
   });
 });
-
-/** Opens a raw connection, writes `bytes` (then ends when `end`), and resolves once the replica closes it. */
-function poke(port: number, chunks: readonly Buffer[], end = false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      for (const chunk of chunks) socket.write(chunk);
-      if (end) socket.end();
-    });
-    socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    const timer = setTimeout(() => reject(new Error('the replica kept a bad connection open')), 5000);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
 
 describe('bad frames on a live cluster', () => {
   test('malformed, truncated, oversized, unknown and out-of-order frames are refused with a log line; everyone else is served', async () => {

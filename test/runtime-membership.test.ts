@@ -8,7 +8,6 @@
  * however busy the machine is.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Membership, type MembershipMessage } from '../core/membership.js';
@@ -16,7 +15,7 @@ import type { ProtocolName } from '../core/config.js';
 import { connectionCodec, frame, MSGPACK_CODEC } from '../runtime/codec.js';
 import { wallMs } from '../runtime/client-host.js';
 import { frameCheck, membershipMessageCheck, peerMessageCheck, protocolMessageCheck } from '../runtime/schema.js';
-import { expectNoOrphans, expectSafeRun, runCluster, runtimeOptions } from './support/runtime.js';
+import { expectNoOrphans, expectSafeRun, poke, runCluster, runtimeOptions } from './support/runtime.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'orrery.js');
 
@@ -106,19 +105,7 @@ describe('membership messages on the wire', () => {
 
 /** Opens a raw connection as peer 2, sends `msgs`, resolves once the replica closes it. */
 function sendAsPeer(port: number, msgs: readonly unknown[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.write(frame(MSGPACK_CODEC.encode({ k: 'hello', role: 'peer', id: 2 })));
-      socket.write(frame(MSGPACK_CODEC.encode({ k: 'msgs', msgs })));
-    });
-    socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    const timer = setTimeout(() => reject(new Error('the replica kept a hostile connection open')), 10_000);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return poke(port, [frame(MSGPACK_CODEC.encode({ k: 'hello', role: 'peer', id: 2 })), frame(MSGPACK_CODEC.encode({ k: 'msgs', msgs }))], false, 10_000);
 }
 
 describe('hostile membership messages on a live cluster', () => {

@@ -1,4 +1,5 @@
 /** Test support for runtime runs: a short loopback cluster, its checkers, and the orphan check. */
+import { connect } from 'node:net';
 import { expect } from 'vitest';
 import { historyFromSimulation } from '../../check/history.js';
 import { checkLinearizability, describeReport } from '../../check/linearizability.js';
@@ -73,3 +74,23 @@ export function expectNoOrphans(pids: readonly number[]): void {
 }
 
 export { runCluster };
+
+/**
+ * Opens a raw connection to a replica, writes `chunks` (then ends when `end`), and resolves once the
+ * replica closes it; rejects if the replica keeps it open past `timeoutMs`.
+ */
+export function poke(port: number, chunks: readonly Uint8Array[], end = false, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      for (const chunk of chunks) socket.write(chunk);
+      if (end) socket.end();
+    });
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    const timer = setTimeout(() => reject(new Error(`the replica kept a refused connection open for ${timeoutMs} ms`)), timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
