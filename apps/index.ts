@@ -14,7 +14,7 @@ export function createApplication(config: Pick<Config, 'n' | 'app'>): StateMachi
     case 'kv':
       return new KVStore();
     case 'adapter-register':
-      // The consensus group is the validation plane (shared/ADAPTER-REGISTER.md, "Roles"): the n
+      // The consensus group is the validation plane (docs/adapter-register.md, "Roles"): the n
       // processes are the validators, named by their process ids.
       return new AdapterRegisterApp({ validators: Array.from({ length: config.n }, (_, i) => String(i + 1)) });
   }

@@ -1,5 +1,5 @@
 /**
- * The adapter register's properties (shared/ADAPTER-REGISTER.md, "Properties Orrery must check"),
+ * The adapter register's properties (docs/adapter-register.md, "Properties Orrery must check"),
  * checked from outside: from what the inference nodes and validators observed and from the replicas'
  * audit logs, never from the agents' or the register's own bookkeeping.
  *

@@ -10,7 +10,7 @@ type Argv = Record<string, unknown>;
 export const BOTE_FLAGS = {
   protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')}`, default: 'fpaxos' },
   planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
-  'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
+  'planet-file': { type: 'string', describe: 'a TSV RTT matrix (docs/planet-file.md; overrides --planet)' },
   regions: { type: 'string', describe: 'comma-separated process regions (default: 5 regions of the planet)' },
   'client-regions': { type: 'string', describe: 'regions hosting clients (default: the process regions)' },
   f: { type: 'string', describe: 'tolerated failures [default: 1]' },

@@ -66,7 +66,7 @@ export function planetFrom(argv: Argv): Planet {
       text = readFileSync(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new UsageError(`cannot read planet file '${file}' (${code}); give a TSV matrix like shared/data/gcp-rtt-ms.tsv`);
+      throw new UsageError(`cannot read planet file '${file}' (${code}); give a TSV matrix as docs/planet-file.md describes (example: examples/planet-3-regions.tsv)`);
     }
     return parsePlanetTsv(text, file);
   }

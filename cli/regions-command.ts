@@ -5,7 +5,7 @@ type Argv = Record<string, unknown>;
 
 export const REGIONS_FLAGS = {
   planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws', default: 'gcp' },
-  'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
+  'planet-file': { type: 'string', describe: 'a TSV RTT matrix (docs/planet-file.md; overrides --planet)' },
   from: { type: 'string', describe: 'also print the RTT from this region to every other, nearest first' },
 } as const;
 

@@ -34,7 +34,7 @@ export const SCENARIOS = ['stuck-command'] as const;
 export const SIM_FLAGS = {
   protocol: { type: 'string', describe: `the protocol: ${availableProtocols().join(', ')} [default: fpaxos]` },
   planet: { type: 'string', describe: 'built-in latency matrix: gcp or aws [default: gcp]' },
-  'planet-file': { type: 'string', describe: 'a TSV RTT matrix in the format of shared/data (overrides --planet)' },
+  'planet-file': { type: 'string', describe: 'a TSV RTT matrix (docs/planet-file.md; overrides --planet)' },
   regions: { type: 'string', describe: 'comma-separated regions, one process each (default: 5 regions of the planet)' },
   f: { type: 'string', describe: 'tolerated failures, 1 ≤ f ≤ ⌊(n−1)/2⌋ [default: 1]' },
   leader: { type: 'string', describe: 'FPaxos leader: a process id or one of --regions [default: 1]' },

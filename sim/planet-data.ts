@@ -1,5 +1,5 @@
 /**
- * Built-in round-trip-time matrices (milliseconds), embedded from the measured figures in shared/data.
+ * Built-in round-trip-time matrices (milliseconds), embedded from measured figures (averages of ICMP pings collected over days per region pair).
  * Row = measured FROM that region, column = TO that region; the diagonal is the intra-region ping.
  * Each matrix is listed as its regions, then one row per region with the RTT to every region in order.
  */

@@ -69,7 +69,7 @@ export function builtInPlanet(name: string): Planet {
 }
 
 /**
- * Parses a user matrix in the TSV format of shared/data: `#` comment lines, a header
+ * Parses a user matrix in the TSV format of docs/planet-file.md: `#` comment lines, a header
  * `from\to<TAB>region...`, then one row per region in the same order with RTTs in milliseconds.
  * Every problem is a {@link UsageError} naming the file, the line and what was expected.
  */

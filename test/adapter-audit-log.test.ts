@@ -1,4 +1,4 @@
-/** The audit log's hash chain catches every kind of tampering (shared/ADAPTER-REGISTER.md, "log"). */
+/** The audit log's hash chain catches every kind of tampering (docs/adapter-register.md, "log"). */
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, entryHash, GENESIS_HASH, verifyAuditLog, type AuditEntry } from '../apps/adapter-register/audit-log.js';
 import { TargetRegister } from '../apps/adapter-register/register.js';

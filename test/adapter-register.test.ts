@@ -1,4 +1,4 @@
-/** The adapter register's transitions, one by one, legal and illegal (shared/ADAPTER-REGISTER.md). */
+/** The adapter register's transitions, one by one, legal and illegal (docs/adapter-register.md). */
 import { describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../apps/adapter-register/audit-log.js';
 import { RegisterLimitError, TargetRegister, validateRegisterOptions } from '../apps/adapter-register/register.js';

@@ -1,9 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../core/rng.js';
 import { builtInPlanet, parsePlanetTsv } from '../sim/planet.js';
 import { ClientWorkload, WORKLOAD_DEFAULTS, ZipfTable } from '../sim/workload.js';
 
 describe('planet', () => {
+  test('the shipped example planet file (docs/planet-file.md) parses to the built-in GCP figures of its regions', () => {
+    const file = join(import.meta.dirname, '..', 'examples', 'planet-3-regions.tsv');
+    const planet = parsePlanetTsv(readFileSync(file, 'utf8'), file);
+    const gcp = builtInPlanet('gcp');
+    const regions = ['us-east1', 'europe-west2', 'asia-southeast1'];
+    for (const a of regions) for (const b of regions) expect(planet.rttMs(a, b)).toBe(gcp.rttMs(a, b));
+  });
+
   test('built-in matrices have their regions and measured RTTs', () => {
     const gcp = builtInPlanet('gcp');
     const aws = builtInPlanet('aws');

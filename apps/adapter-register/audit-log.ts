@@ -1,5 +1,5 @@
 /**
- * The register's hash-chained audit log (shared/ADAPTER-REGISTER.md, "The register").
+ * The register's hash-chained audit log (docs/adapter-register.md, "The register").
  *
  * Each entry carries the hash of the entry before it (64 zeros for the first), and its own hash is
  * SHA-256 over that previous hash and a canonical encoding of its index, target and event. Editing,

@@ -1,5 +1,5 @@
 /**
- * The adapter register (shared/ADAPTER-REGISTER.md): the replicated state machine that gates which
+ * The adapter register (docs/adapter-register.md): the replicated state machine that gates which
  * adapter version an inference fleet may serve. One {@link TargetRegister} per deployment target.
  *
  * Phases: STABLE (no candidate; the fleet serves `current`) → propose → BETA_TESTING (validators

@@ -1,5 +1,5 @@
 /**
- * The register strategy's agents (shared/ADAPTER-REGISTER.md): every change of what the fleet serves
+ * The register strategy's agents (docs/adapter-register.md): every change of what the fleet serves
  * goes through the replicated register.
  *
  * - ReleaseManager: proposes each version of the stream when it is published; polls the register;

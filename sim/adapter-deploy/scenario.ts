@@ -1,5 +1,5 @@
 /**
- * The adapter-deploy scenario (shared/ADAPTER-REGISTER.md): a stream of adapter versions, some of
+ * The adapter-deploy scenario (docs/adapter-register.md): a stream of adapter versions, some of
  * them regressed, reaches an inference fleet through one of two strategies in the same simulator —
  * the replicated register (validators vote through an SMR protocol, nodes load only released
  * versions) or a rolling update (nodes switch batch by batch as soon as a version is published;
